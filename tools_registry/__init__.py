@@ -1,0 +1,1 @@
+"""Hera tool registry: tool declarations, parameter checking and the built-in tools."""

@@ -1,0 +1,1 @@
+"""Science-window tools: coverage of sources by science windows, and light curves of event lists."""
