@@ -33,6 +33,17 @@ _SWAP = sys.byteorder == "little"
 _PACK_ERRORS = (struct.error, TypeError, ValueError, AttributeError, KeyError, OverflowError)
 
 
+_FLOAT32_MAX = 3.4028234663852886e38
+
+
+def _float32(value) -> float:
+    """A double beyond the float range is written as ±Inf rather than refused."""
+    value = float(value)
+    if value - value == 0 and abs(value) > _FLOAT32_MAX:
+        return math.copysign(math.inf, value)
+    return value
+
+
 @dataclass(frozen=True)
 class Codec:
     """How one column is laid out in a binary row."""
@@ -94,7 +105,7 @@ def codec_for(column: Column) -> Codec:
     code, typecode, size, null = NUMERIC[dt]
     literal = None if dt in ("float", "double") else str(null)
     if shape.scalar:
-        cast = int if literal is not None else float
+        cast = int if literal is not None else _float32 if dt == "float" else float
         return Codec(code, size, None, cast, 0, null, literal)
     convert = _array_bytes(typecode, None if shape.variable else shape.count, column.name)
     if shape.variable:
@@ -189,7 +200,7 @@ class RowPacker:
                 if var >= 0:
                     out += _COUNT(len(vals[var]) // itemsize)
                     out += vals[var]
-        except struct.error as exc:
+        except (struct.error, OverflowError) as exc:
             names = ", ".join(c.name for c in self.columns)
             raise ValueError(f"row {row!r} does not fit the columns ({names}): {exc}") from None
         buf += out

@@ -56,9 +56,12 @@ class JSONRenderer(Renderer):
         converters = []
         for i, column in enumerate(columns):
             convert = text_value(column)
-            if convert is not None:
-                converters.append((i, (lambda v, f=convert: list(f(v)))
-                                   if convert.__name__ == "number_array" else convert))
+            if convert is None:
+                continue
+            if convert is bool or column.datatype in ("char", "unicodeChar"):
+                converters.append((i, convert))
+            else:  # arrays: geometry and the like
+                converters.append((i, lambda v, f=convert: list(f(v))))
         it = iter(rows)
         limited = it if maxrec is None else islice(it, maxrec)
         pending, size, sep = [], 0, "\n"

@@ -93,8 +93,10 @@ def _python(value):
     """numpy scalars and arrays from astropy as plain Python values (masked → None)."""
     if value is np.ma.masked or value is None:
         return None
+    if isinstance(value, np.ndarray) and value.size == 0:
+        return None  # an empty variable-length array stands for NULL (VOTable 1.4 §6)
     if isinstance(value, np.ma.MaskedArray):
-        if value.mask is not np.ma.nomask and np.all(value.mask) and value.size:
+        if np.all(np.ma.getmaskarray(value)):
             return None
         return tuple(value.filled(np.nan).tolist()) if value.dtype.kind == "f" \
             else tuple(value.tolist())

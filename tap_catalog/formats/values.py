@@ -87,7 +87,7 @@ def text_value(column: Column):
     if column.datatype == "boolean" and shape.scalar:
         return bool
     if not shape.scalar:
-        return number_array
+        return geometry_numbers if column.datatype in FLOAT_TYPES else number_array
     return None
 
 

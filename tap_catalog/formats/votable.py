@@ -182,7 +182,11 @@ def _td_text(value) -> str:
 
 
 def _td_number(value) -> str:
-    if isinstance(value, float) and value - value != 0:  # NaN or ±Inf
+    if type(value) is not float:
+        if isinstance(value, int):
+            return str(value)
+        value = float(value)  # Decimal from PostgreSQL, numeric strings
+    if value - value != 0:  # NaN or ±Inf
         return "NaN" if value != value else _TD_SPECIAL[value]
     return repr(value)
 
