@@ -3,9 +3,10 @@
 A :class:`RowPacker` is compiled once per result: each column gets a codec (struct code,
 conversion, null filler) and consecutive fixed-size columns share one precompiled
 ``struct.Struct``, so the usual row costs one ``pack`` call per run of fixed columns
-plus a length prefix and a copy per variable-length column.  Rows that hold a NULL, or
-a value the fast path cannot pack as is (a ``Decimal`` in an int column, a datetime
-in a char column, …), take the careful path, which converts value by value.
+plus a length prefix and a copy per variable-length column; a NULL costs a filler
+value and a bit of the BINARY2 mask. Rows holding a value the fast path cannot pack
+as is (a ``Decimal`` in an int column, a str in a double column, …) take the careful
+path, which converts value by value and names the column when a value does not fit.
 """
 from __future__ import annotations
 
@@ -144,31 +145,37 @@ class RowPacker:
         """Packed rows in chunks of about ``size`` bytes, each a multiple of ``multiple``
         bytes long except the last (3 lets the caller base64-encode chunk by chunk)."""
         buf = bytearray()
-        steps, fast, zeros = self._steps, self._fast, bytes(self._mask_bytes)
+        steps, fast, nulls = self._steps, self._fast, self._nulls
+        bits = self._bits or [0] * len(nulls)
+        mask_bytes, zeros = self._mask_bytes, bytes(self._mask_bytes)
         careful, count = self._pack_careful, _COUNT
         for row in rows:
-            if None in row:
-                careful(buf, row)
-            else:
-                start = len(buf)
-                try:
-                    if fast:
-                        vals = list(row)
-                        for i, convert in fast:
-                            vals[i] = convert(vals[i])
-                    else:
-                        vals = row
+            start = len(buf)
+            try:
+                vals = list(row)
+                for i, convert in fast:
+                    value = vals[i]
+                    if value is not None:
+                        vals[i] = convert(value)
+                if None in vals:
+                    mask = 0
+                    for i, value in enumerate(vals):
+                        if value is None:
+                            vals[i] = nulls[i]
+                            mask |= bits[i]
+                    buf += mask.to_bytes(mask_bytes, "big")
+                else:
                     buf += zeros
-                    for pack, a, b, var, itemsize in steps:
-                        if pack is not None:
-                            buf += pack(*vals[a:b])
-                        if var >= 0:
-                            value = vals[var]
-                            buf += count(len(value) // itemsize)
-                            buf += value
-                except _PACK_ERRORS:
-                    del buf[start:]
-                    careful(buf, row)
+                for pack, a, b, var, itemsize in steps:
+                    if pack is not None:
+                        buf += pack(*vals[a:b])
+                    if var >= 0:
+                        value = vals[var]
+                        buf += count(len(value) // itemsize)
+                        buf += value
+            except _PACK_ERRORS:
+                del buf[start:]
+                careful(buf, row)
             if len(buf) >= size:
                 cut = len(buf) - len(buf) % multiple
                 yield bytes(buf[:cut])
