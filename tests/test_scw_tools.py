@@ -451,3 +451,27 @@ def test_light_curve_rejects_empty_good_time(tmp_path, kwargs):
     infile = write_events(tmp_path / "events.fits", synthetic_times(), gti_rows=gti_rows)
     with pytest.raises(ValueError, match="no good time"):
         lcurve(infile, str(tmp_path / "lc.fits"), str(tmp_path / "lc.png"), binsize=10, **kwargs)
+
+
+def test_light_curve_rejects_inverted_gtis_and_missing_files(tmp_path):
+    inverted = write_events(tmp_path / "events.fits", synthetic_times(), gti=np.array([[0.0, 400.0], [900.0, 600.0]]))
+    out, png = str(tmp_path / "lc.fits"), str(tmp_path / "lc.png")
+    with pytest.raises(ValueError, match="STOP before START"):
+        lcurve(inverted, out, png, binsize=10)
+    with pytest.raises(ValueError, match="cannot open"):
+        lcurve(str(tmp_path / "absent.fits"), out, png, binsize=10)
+
+
+def test_extended_file_names_select_an_hdu_and_overwrite(tmp_path):
+    scws = scw_rows([(10.0, 10.0)])
+    fits.HDUList([fits.PrimaryHDU(), fits.table_to_hdu(Table({"x": [1]})), fits.table_to_hdu(scws)]).writeto(
+        tmp_path / "two.fits")
+    (tmp_path / "cov.fits").write_bytes(b"old")
+    result = scw_coverage(str(tmp_path / "two.fits") + "[2]", "!" + str(tmp_path / "cov.fits"),
+                          str(tmp_path / "cov.png"), ra=10.0, dec=20.0, instruments="isgri")
+    assert result["effective_time_isgri"] == pytest.approx(3000.0 * ramp(10.0, ISGRI_FC_Z, ISGRI_ZR))
+    assert result["n_partially_coded_isgri"] == 1
+    assert len(Table.read(tmp_path / "cov.fits")) == 1
+    with pytest.raises(ValueError, match="missing column"):
+        scw_coverage(str(tmp_path / "two.fits") + "[1]", str(tmp_path / "cov.fits"), str(tmp_path / "cov.png"),
+                     ra=10.0, dec=12.0)
