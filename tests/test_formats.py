@@ -302,15 +302,19 @@ def test_special_floats_and_control_characters_survive_tabledata():
 
 
 def test_resource_params_infos_and_table_name_are_written():
-    param = Column("maxrec", "int", description="the limit applied")
-    data = rendered("votable", maxrec=5, params=[(param, 5)], table_name="scw",
-                    infos=[("QUERY", "SELECT * FROM integral.scw", None)],
+    params = [(Column("maxrec", "int", description="the limit applied"), 5),
+              (Column("note", "char", "*"), "a & <b>")]
+    query = "SELECT * FROM integral.scw WHERE object = '@@HERA-ROWS@@' AND ra < 3"
+    data = rendered("votable", maxrec=5, params=params, table_name="scw",
+                    infos=[("QUERY", query, "the query\x02 as sent")],
                     description="INTEGRAL science windows")
     root = assert_valid("VOTable.xsd", data)
     resource = root.find(f"{NS}RESOURCE")
-    assert resource.find(f"{NS}PARAM").get("value") == "5"
+    assert [p.get("value") for p in resource.findall(f"{NS}PARAM")] == ["5", "a & <b>"]
     assert resource.find(f"{NS}TABLE").get("name") == "scw"
-    assert [i.get("value") for i in resource.findall(f"{NS}INFO")] == ["OK", "SELECT * FROM integral.scw"]
+    assert [i.get("value") for i in resource.findall(f"{NS}INFO")] == ["OK", query]
+    assert resource.findall(f"{NS}INFO")[1].text == "the query\ufffd as sent"
+    assert astropy_rows(data)[1] == expected_rows()[:4]
 
 
 def test_values_from_postgres_and_sqlite_are_converted():

@@ -60,7 +60,8 @@ class _FitsColumn:
         """(TFORM, struct code in the row)."""
         dt = self.column.datatype
         if self.text:
-            width = max(self.longest, 1)
+            declared = 0 if self.shape.variable else self.shape.count
+            width = max(self.longest, declared, 1)
             return f"{width}A", f"{width}s"
         letter = _TFORM[dt]
         if self.heap:

@@ -132,8 +132,7 @@ def read_upload(fileobj: BinaryIO, max_bytes: int) -> tuple[list[Column], list[t
     for name, column in zip(names, columns):
         values = array[name]
         if column.arraysize is None and values.dtype.kind != "O":
-            data_columns.append(values.tolist() if not np.ma.isMaskedArray(values)
-                                else values.tolist())
+            data_columns.append(values.tolist())  # masked elements become None
         else:
             data_columns.append([_python(v) for v in values])
     rows = [tuple(_python(v) for v in row) for row in zip(*data_columns)] if data_columns else []

@@ -9,13 +9,10 @@ column's ``arraysize``.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from dataclasses import dataclass
 
 from ..tableset import Column
 
-GEOMETRY_XTYPES = {"point", "circle", "polygon", "moc"}
-INTEGER_TYPES = {"short", "int", "long"}
 FLOAT_TYPES = {"float", "double"}
 
 
@@ -70,10 +67,6 @@ def number_array(value) -> tuple:
     if isinstance(value, (str, bytes)):
         return geometry_numbers(value.decode() if isinstance(value, bytes) else value)
     return tuple(value)
-
-
-def is_finite(value: float) -> bool:
-    return not (math.isnan(value) or math.isinf(value))
 
 
 def text_value(column: Column):

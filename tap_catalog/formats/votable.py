@@ -9,6 +9,7 @@ query had more rows than MAXREC.
 from __future__ import annotations
 
 import binascii
+import datetime as dt
 import math
 import re
 from itertools import islice
@@ -29,10 +30,10 @@ _NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 
 
 def _el(parent, tag: str, text: str | None = None, **attrs) -> etree._Element:
-    attrs = {k: str(v) for k, v in attrs.items() if v is not None}
+    attrs = {k: _xml_safe(str(v)) for k, v in attrs.items() if v is not None}
     node = etree.SubElement(parent, f"{{{NS}}}{tag}", attrs)
     if text:
-        node.text = text
+        node.text = _xml_safe(text)
     return node
 
 
@@ -105,7 +106,7 @@ def skeleton(columns: Sequence[Column], serialization: str, *, overflow: bool,
     if overflow:
         _el(resource, "INFO", "More rows than MAXREC", name="QUERY_STATUS", value="OVERFLOW")
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    head, tail = text.split(_MARK.encode())
+    head, _, tail = text.rpartition(_MARK.encode())  # metadata text all comes before it
     return head, tail
 
 
@@ -118,14 +119,16 @@ def _param_text(column: Column, value) -> str:
         return "T" if value else "F"
     if isinstance(value, float):
         return _td_number(value)
-    return _td_text(value)
+    if isinstance(value, (dt.date, dt.time)):
+        return timestamp_text(value)
+    return str(value)  # lxml escapes it in the attribute
 
 
 def error_document(message: str, *, query_status: str = "ERROR") -> bytes:
     """The DALI/TAP error VOTable: a results RESOURCE whose QUERY_STATUS INFO says why."""
     root = _root()
     resource = _el(root, "RESOURCE", type="results")
-    _el(resource, "INFO", _xml_safe(message), name="QUERY_STATUS", value=query_status)
+    _el(resource, "INFO", message, name="QUERY_STATUS", value=query_status)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
