@@ -1,0 +1,140 @@
+"""Shared fixtures: a service on a temporary data directory, real Redis, real RQ workers.
+
+Redis is the one at 127.0.0.1:6379 (``.ci/run`` starts it when it does not answer);
+each test session uses its own queue name, so parallel runs do not take each other's
+jobs. PostgreSQL tests use database ``test`` at 127.0.0.1:5432.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from werkzeug.serving import make_server
+
+REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REDIS_URL = os.environ.get("HERA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+POSTGRES_URL = os.environ.get("HERA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    try:
+        Redis.from_url(REDIS_URL).ping()
+    except Exception as exc:
+        pytest.fail(f"Redis does not answer at {REDIS_URL}: {exc} (.ci/run starts it)")
+    return REDIS_URL
+
+
+@pytest.fixture
+def config(tmp_path, redis_url):
+    """Configuration of a fresh service: its own data directory, database and queue."""
+    return {
+        "HERA_DATA_DIR": str(tmp_path / "data"),
+        "HERA_REDIS_URL": redis_url,
+        "HERA_QUEUE": f"hera-test-{uuid.uuid4().hex[:8]}",
+        "HERA_SWEEP_INTERVAL": 1,
+        "HERA_HEARTBEAT_TIMEOUT": 3,
+    }
+
+
+@pytest.fixture
+def app(config):
+    from uws import JobList
+    from uws.binding import mount
+    from vo_service import create_app
+
+    app = create_app(config)
+    app.config["TESTING"] = True
+    mount(app, JobList("test", "uws_test_executors:run", title="test jobs"), "/test-jobs")
+    yield app
+    app.extensions["hera"].engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Workers:
+    """Real ``hera worker`` processes, each in a session of its own."""
+
+    def __init__(self, config: dict, log):
+        self.log = log
+        self.env = {**os.environ, **{k: str(v) for k, v in config.items()},
+                    "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO)])}
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, n: int = 1):
+        for _ in range(n):
+            self.procs.append(subprocess.Popen(
+                [sys.executable, "-m", "vo_service.cli", "worker"], env=self.env, cwd=REPO,
+                start_new_session=True, stdout=subprocess.DEVNULL, stderr=self.log))
+        return self
+
+    def kill(self, proc: subprocess.Popen):
+        """SIGKILL the worker and its work horses (RQ puts a horse in a process group of
+        its own), as a crash of the host would."""
+        import psutil
+        for child in psutil.Process(proc.pid).children(recursive=True):
+            child.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def workers(config, tmp_path):
+    with open(tmp_path / "workers.log", "wb") as log:
+        pool = Workers(config, log)
+        yield pool
+        pool.stop()
+    text = (tmp_path / "workers.log").read_text(errors="replace")
+    if "Traceback" in text:
+        print("worker log:\n" + text[-5000:])
+
+
+@pytest.fixture
+def worker(workers):
+    """One running worker."""
+    return workers.start(1)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over real HTTP on 127.0.0.1, for real clients (pyvo, STILTS, ...)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["HERA_BASE_URL"] = url
+    yield url
+    server.shutdown()
+
+
+def wait_for(predicate, timeout=20.0, interval=0.05):
+    """Poll ``predicate`` until it returns something true; fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not reached within {timeout} s")

@@ -1,0 +1,91 @@
+"""The sweeper: keeps job records true when no request is looking.
+
+- a job whose destruction time has passed is deleted with its results;
+- an EXECUTING job whose work horse stopped sending heartbeats (killed worker,
+  lost host, OOM) ends in ERROR, with a message saying so;
+- a QUEUED job that Redis no longer holds (Redis restarted; it keeps nothing on
+  disk here) is queued again; one whose RQ job failed outside our code ends in ERROR.
+
+Every worker process runs a sweeper thread; a Redis lock lets one of them sweep
+per interval.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from rq.exceptions import NoSuchJobError
+from rq.job import Job as RQJob, JobStatus
+
+from .job import ErrorSummary, Phase
+from .manager import JobManager
+from .runner import heartbeat_key
+from .store import utcnow
+
+log = logging.getLogger(__name__)
+LOCK_KEY = "hera:uws:sweeper"
+
+
+def sweep(manager: JobManager) -> dict[str, int]:
+    """One pass; returns how many jobs were destroyed, declared dead and re-queued."""
+    now = utcnow()
+    counts = {"destroyed": 0, "dead": 0, "requeued": 0}
+    for job_id in manager.store.ids_to_destroy(now):
+        job = manager.store.get(job_id)
+        if job is not None:
+            manager.delete(job)
+            counts["destroyed"] += 1
+
+    grace = timedelta(seconds=manager.limits.heartbeat_timeout)
+    for job_id in manager.store.ids_in_phase([Phase.EXECUTING], started_before=now - grace):
+        if manager.redis.exists(heartbeat_key(job_id)):
+            continue
+        job = manager.store.get(job_id)
+        if job is None:
+            continue
+        ran = (now - job.start_time).total_seconds()
+        if job.execution_duration and ran > job.execution_duration:
+            message = (f"the job ran longer than its executionduration of {job.execution_duration} s "
+                       "and its worker was stopped")
+        else:
+            message = ("the worker executing this job stopped before the job finished "
+                       "(worker killed, host lost or out of memory); the job can be run again")
+        if manager.store.update(job_id, only_in=[Phase.EXECUTING], phase=Phase.ERROR, end_time=now,
+                                error=ErrorSummary(message, type="transient")):
+            manager.notify(job_id)
+            counts["dead"] += 1
+
+    for job_id in manager.store.ids_in_phase([Phase.QUEUED], created_before=now - timedelta(seconds=2)):
+        try:
+            status = RQJob.fetch(job_id, connection=manager.redis).get_status()
+        except NoSuchJobError:
+            job = manager.store.get(job_id)
+            if job is not None and job.phase == Phase.QUEUED:
+                manager.enqueue(job)
+                counts["requeued"] += 1
+            continue
+        if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+            if manager.store.update(job_id, only_in=[Phase.QUEUED], phase=Phase.ERROR, end_time=now,
+                                    error=ErrorSummary(f"the job queue reported the job {status.value} "
+                                                       "before it started", type="transient")):
+                manager.notify(job_id)
+                counts["dead"] += 1
+    return counts
+
+
+class Sweeper(threading.Thread):
+    def __init__(self, manager: JobManager, interval: float):
+        super().__init__(daemon=True, name="uws-sweeper")
+        self.manager, self.interval = manager, interval
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(self.interval):
+            try:
+                if self.manager.redis.set(LOCK_KEY, "1", nx=True, px=int(self.interval * 900)):
+                    counts = sweep(self.manager)
+                    if any(counts.values()):
+                        log.info("sweeper: %s", counts)
+            except Exception:
+                log.exception("sweeper pass failed; trying again in %s s", self.interval)

@@ -1,0 +1,72 @@
+"""The Flask application factory: ``create_app(config)`` builds the whole service."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, Response
+from redis import Redis
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from uws import JobManager, Limits, UWSError
+from uws.store import JobStore
+from uws.waiting import PhaseWatch
+
+from . import auth, config as configuration
+from .database import make_engine, metadata
+
+
+@dataclass
+class Hera:
+    """The service's shared handles, at ``app.extensions["hera"]``."""
+
+    engine: Engine
+    redis: Redis | None
+    jobs: JobManager
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(configuration.load(overrides))
+    app.config["MAX_CONTENT_LENGTH"] = app.config["HERA_MAX_CONTENT_LENGTH"]
+    data_dir = app.config["HERA_DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    engine = make_engine(app.config["HERA_DATABASE_URL"])
+    metadata.create_all(engine)
+    store = JobStore(engine)
+    store.create_tables()
+    redis_url = app.config["HERA_REDIS_URL"]
+    redis = Redis.from_url(redis_url) if redis_url else None
+    limits = Limits(
+        execution_duration_default=int(app.config["HERA_EXECUTION_DURATION_DEFAULT"]),
+        execution_duration_max=int(app.config["HERA_EXECUTION_DURATION_MAX"]),
+        destruction_default=int(app.config["HERA_DESTRUCTION_DEFAULT"]),
+        destruction_max=int(app.config["HERA_DESTRUCTION_MAX"]),
+        wait_max=int(app.config["HERA_WAIT_MAX"]),
+        heartbeat_timeout=int(app.config["HERA_HEARTBEAT_TIMEOUT"]),
+    )
+    jobs = JobManager(store, redis, data_dir, limits, app.config["HERA_QUEUE"])
+    app.extensions["hera"] = Hera(engine, redis, jobs)
+    app.extensions["uws"] = jobs
+    app.extensions["uws_watch"] = PhaseWatch(redis)
+
+    app.before_request(auth.load_user)
+    _error_handlers(app)
+    return app
+
+
+def _error_handlers(app: Flask):
+    @app.errorhandler(UWSError)
+    def uws_error(err: UWSError):
+        return Response(err.message + "\n", status=err.status, mimetype="text/plain")
+
+    @app.errorhandler(auth.AuthError)
+    def auth_error(err: auth.AuthError):
+        return Response(str(err) + "\n", status=401, mimetype="text/plain", headers=auth.challenge_headers())
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):
+        headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
+        return Response(f"{err.code} {err.name}: {err.description}\n", status=err.code,
+                        mimetype="text/plain", headers=headers)

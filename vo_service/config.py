@@ -1,0 +1,56 @@
+"""Configuration: defaults, filled from ``HERA_``-prefixed environment variables.
+
+Every key is documented in the README with its default. Values from the environment
+are parsed as JSON where they look like it (numbers, booleans, lists), as Flask does.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULTS = {
+    # where job results, workspaces and the embedded database live
+    "DATA_DIR": "./hera-data",
+    # SQLAlchemy URL; default: sqlite:///{DATA_DIR}/hera.sqlite
+    "DATABASE_URL": None,
+    # redis://host:port/db for production; unset: embedded Redis started by `hera serve`
+    "REDIS_URL": None,
+    # the public URL of the service, used in documents that carry absolute links
+    "BASE_URL": None,
+    # UWS limits (seconds)
+    "EXECUTION_DURATION_DEFAULT": 3600,
+    "EXECUTION_DURATION_MAX": 86400,
+    "DESTRUCTION_DEFAULT": 7 * 86400,
+    "DESTRUCTION_MAX": 30 * 86400,
+    "WAIT_MAX": 600,
+    # a worker that stops sending heartbeats for this long is declared dead (s)
+    "HEARTBEAT_TIMEOUT": 10,
+    # how often the sweeper looks for dead jobs and jobs past destruction (s)
+    "SWEEP_INTERVAL": 5,
+    # largest request body accepted by job creation (bytes)
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # name of the RQ queue the jobs go to
+    "QUEUE": "hera",
+}
+
+
+def load(overrides: dict | None = None) -> dict:
+    """The configuration: defaults, then the environment, then ``overrides``.
+
+    Keys are returned with the ``HERA_`` prefix, as Flask stores them.
+    """
+    import json
+
+    config = {f"HERA_{k}": v for k, v in DEFAULTS.items()}
+    for key, raw in os.environ.items():
+        if key.startswith("HERA_") and key not in ("HERA_URL", "HERA_TOKEN"):
+            try:
+                config[key] = json.loads(raw)
+            except ValueError:
+                config[key] = raw
+    config.update(overrides or {})
+    data_dir = Path(config["HERA_DATA_DIR"]).expanduser().resolve()
+    config["HERA_DATA_DIR"] = data_dir
+    if not config["HERA_DATABASE_URL"]:
+        config["HERA_DATABASE_URL"] = f"sqlite:///{data_dir / 'hera.sqlite'}"
+    return config
