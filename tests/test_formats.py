@@ -272,6 +272,23 @@ def test_many_rows_span_many_chunks_and_read_back(fmt):
     assert astropy_rows(data)[1] == expected_rows(rows)
 
 
+@pytest.mark.parametrize("fmt", SERIALIZATIONS)
+def test_a_failure_while_reading_rows_ends_the_document_with_an_error(fmt):
+    def failing_cursor():
+        yield from ROWS[:2]
+        raise RuntimeError("canceling statement due to statement timeout")
+
+    chunks = render(lookup(fmt), COLUMNS, failing_cursor(), maxrec=100)
+    sent = []
+    with pytest.raises(RuntimeError, match="statement timeout"):
+        for chunk in chunks:
+            sent.append(chunk)
+    root = assert_valid("VOTable.xsd", b"".join(sent))
+    last = root.find(f"{NS}RESOURCE")[-1]
+    assert (last.get("name"), last.get("value")) == ("QUERY_STATUS", "ERROR")
+    assert "statement timeout" in last.text
+
+
 def test_binary_declares_the_null_value_of_nullable_integers():
     root = assert_valid("VOTable.xsd", rendered("votable/b", maxrec=10))
     nulls = {f.get("name"): f.find(f"{NS}VALUES").get("null")

@@ -78,10 +78,14 @@ def _field(parent, tag: str, column: Column, ident: str | None, null_literal: st
     return node
 
 
-def skeleton(columns: Sequence[Column], serialization: str, *, overflow: bool,
-             infos: Iterable[tuple] = (), params: Iterable[tuple[Column, object]] = (),
+def skeleton(columns: Sequence[Column], serialization: str, *,
+             status: tuple[str, str] | None = None, infos: Iterable[tuple] = (), params: Iterable[tuple[Column, object]] = (),
              table_name: str = "result", description: str | None = None) -> tuple[bytes, bytes]:
-    """The document as (bytes before the rows, bytes after them)."""
+    """The document as (bytes before the rows, bytes after them).
+
+    ``status`` is the (QUERY_STATUS value, text) of an INFO after the TABLE, for an
+    OVERFLOW or an ERROR that happened while the rows were written.
+    """
     root = _root()
     resource = _el(root, "RESOURCE", type="results")
     if description:
@@ -103,8 +107,8 @@ def skeleton(columns: Sequence[Column], serialization: str, *, overflow: bool,
         data.text = _MARK
     else:
         _el(data, "STREAM", _MARK, encoding="base64")
-    if overflow:
-        _el(resource, "INFO", "More rows than MAXREC", name="QUERY_STATUS", value="OVERFLOW")
+    if status is not None:
+        _el(resource, "INFO", status[1], name="QUERY_STATUS", value=status[0])
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     head, _, tail = text.rpartition(_MARK.encode())  # metadata text all comes before it
     return head, tail
@@ -149,19 +153,27 @@ class VOTableRenderer(Renderer):
               description=None) -> Iterator[bytes]:
         meta = dict(infos=list(infos), params=list(params), table_name=table_name,
                     description=description)
-        head, tail = skeleton(columns, self.serialization, overflow=False, **meta)
-        yield head
+        head, tail = skeleton(columns, self.serialization, **meta)
         it = iter(rows)
         limited = it if maxrec is None else islice(it, maxrec)
-        if self.serialization == "TABLEDATA":
-            yield from _tabledata_chunks(columns, limited)
-        else:
-            packer = RowPacker(columns, null_mask=self.serialization == "BINARY2")
-            yield b"\n"
-            for chunk in packer.chunks(limited, CHUNK_SIZE * 3 // 4, multiple=3):
-                yield binascii.b2a_base64(chunk)
-        if overflowed(it, maxrec):
-            yield skeleton(columns, self.serialization, overflow=True, **meta)[1]
+        try:
+            if self.serialization == "TABLEDATA":
+                yield head
+                yield from _tabledata_chunks(columns, limited)
+            else:
+                packer = RowPacker(columns, null_mask=self.serialization == "BINARY2")
+                yield head + b"\n"
+                for chunk in packer.chunks(limited, CHUNK_SIZE * 3 // 4, multiple=3):
+                    yield binascii.b2a_base64(chunk)
+            more = overflowed(it, maxrec)
+        except Exception as exc:
+            # The client already has the head: end the document with the reason after
+            # the TABLE (DALI 1.1 §4.4.1) and let the caller learn of the failure too.
+            yield skeleton(columns, self.serialization, status=("ERROR", str(exc)), **meta)[1]
+            raise
+        if more:
+            yield skeleton(columns, self.serialization,
+                           status=("OVERFLOW", "More rows than MAXREC"), **meta)[1]
         else:
             yield tail
 
