@@ -8,12 +8,12 @@ from redis import Redis
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+from tap_catalog.database import make_engine
 from uws import JobManager, Limits, UWSError
 from uws.store import JobStore
 from uws.waiting import PhaseWatch
 
-from . import auth, config as configuration
-from .database import make_engine, metadata
+from . import auth, config as configuration, users
 
 
 @dataclass
@@ -33,7 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
 
     engine = make_engine(app.config["HERA_DATABASE_URL"])
-    metadata.create_all(engine)
+    users.metadata.create_all(engine)
     store = JobStore(engine)
     store.create_tables()
     redis_url = app.config["HERA_REDIS_URL"]

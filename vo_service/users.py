@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, String, Table, Text, select
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.engine import Engine
 
-from .database import metadata
+metadata = MetaData()
 
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
 
