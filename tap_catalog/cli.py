@@ -1,0 +1,121 @@
+"""``catalog`` commands: create the catalogue, ingest science-window tables, load demo data.
+
+The group is mounted on the ``hera`` command (``hera catalog ...``), where the database is
+the Flask app's ``HERA_DATABASE_URL``; run on its own, the commands take ``--database-url``
+(default: the environment variable ``HERA_DATABASE_URL``).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import database, demo, tap_schema
+from .ingest import IngestError, ingest as ingest_files
+from .tableset import TableSet
+
+database_url_option = click.option(
+    "--database-url", envvar="HERA_DATABASE_URL", default=None,
+    help="SQLAlchemy URL of the database (default: the app's HERA_DATABASE_URL, or the "
+         "environment variable HERA_DATABASE_URL).")
+
+
+def _engine(database_url: str | None):
+    """The engine for ``database_url``, else for the running Flask app's configuration."""
+    if not database_url:
+        database_url = _app_database_url()
+    if not database_url:
+        raise click.UsageError("no database: give --database-url or set HERA_DATABASE_URL")
+    return database.make_engine(database_url)
+
+
+def _app_database_url() -> str | None:
+    """HERA_DATABASE_URL of the Flask app: the current one, or the one the ``hera``
+    command (a FlaskGroup) would load."""
+    from flask import current_app
+    from flask.cli import ScriptInfo
+
+    try:
+        return current_app.config.get("HERA_DATABASE_URL")
+    except RuntimeError:  # outside an application context
+        pass
+    ctx = click.get_current_context(silent=True)
+    info = ctx.find_object(ScriptInfo) if ctx else None
+    if info is None:
+        return None
+    try:
+        app = info.load_app()
+    except Exception:  # noqa: BLE001 - no app to be found: fall back to the usage error
+        return None
+    with app.app_context():
+        return current_app.config.get("HERA_DATABASE_URL")
+
+
+def _prepare(engine, tableset: TableSet) -> None:
+    database.create_catalog(engine, tableset)
+    tap_schema.fill(engine, tableset)
+
+
+@click.group("catalog")
+def catalog():
+    """The INTEGRAL science-window catalogue and TAP_SCHEMA."""
+
+
+@catalog.command("init")
+@database_url_option
+@click.option("--drop", is_flag=True, help="Drop the catalogue's tables first (their rows are lost).")
+def init(database_url, drop):
+    """Create the declared schemas, tables, views and indexes, and fill TAP_SCHEMA."""
+    tableset = TableSet.load()
+    engine = _engine(database_url)
+    if drop:
+        database.drop_catalog(engine, tableset)
+    _prepare(engine, tableset)
+    click.echo(f"catalogue ready: {', '.join(tableset.table_names())}")
+
+
+@catalog.command("ingest")
+@database_url_option
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+def ingest(database_url, files, progress):
+    """Load science windows from FILES (FITS, CSV or VOTable, HEASARC intscw layout) in one
+    transaction; a science window already present is replaced only by a newer scw_ver."""
+    tableset = TableSet.load()
+    engine = _engine(database_url)
+    _prepare(engine, tableset)
+    try:
+        counts = ingest_files(engine, tableset, files, progress=progress)
+    except IngestError as err:
+        raise click.ClickException(f"nothing ingested: {err}")
+    click.echo(f"ingested {counts['read']} science windows from {counts['files']} file(s)")
+
+
+@catalog.command("demo")
+@database_url_option
+@click.option("--rows", type=click.IntRange(min=1), default=10000, show_default=True,
+              help="Number of science windows.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the fifteen fixed columns as CSV to this file ('-' for stdout) "
+                   "instead of loading the database.")
+@click.option("--append", is_flag=True, help="Keep the science windows already loaded.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
+def demo_command(database_url, rows, seed, csv_path, append, progress):
+    """Generate a realistic INTEGRAL catalogue of ROWS science windows, the same for the
+    same --rows and --seed on every machine; load it (replacing the catalogue's windows
+    unless --append) or write it as CSV."""
+    if csv_path is not None:
+        if str(csv_path) == "-":
+            n = demo.write_csv(sys.stdout, demo.generate(rows, seed))
+        else:
+            with csv_path.open("w", newline="") as out:
+                n = demo.write_csv(out, demo.generate(rows, seed))
+            click.echo(f"wrote {n} science windows to {csv_path}", err=True)
+        return
+    tableset = TableSet.load()
+    engine = _engine(database_url)
+    _prepare(engine, tableset)
+    n = demo.load(engine, tableset, demo.generate(rows, seed), replace=not append, progress=progress)
+    click.echo(f"loaded {n} science windows (seed {seed})")

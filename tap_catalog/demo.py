@@ -1,0 +1,488 @@
+"""A realistic, deterministic INTEGRAL science-window catalogue for demos and benchmarks.
+
+``generate(rows, seed)`` yields ``rows`` science windows as dicts with every column of
+``integral.scw``; the same (rows, seed) gives the same rows on every machine (NumPy's PCG64
+with the seed, one child generator per revolution, values rounded as the archive gives them).
+``write_csv`` writes the fifteen fixed columns in their order; ``load`` bulk-loads rows into
+``integral.scw`` and refreshes ``integral.revolution``.
+
+The model (see docs/catalogue.md): revolutions start at perigee, about 2.99 d long from launch
+(2002-10-17) to the orbit change of early 2015 (revolution 1500), 2.67 d after; no science
+within 12 h of perigee; observations of real targets (or Galactic plane scans, or random
+fields) that satisfy the solar aspect constraint (Sun 50-130 deg from the X axis, the Sun in
+the X-Z plane); 5x5 dithers (2.17 deg steps), hexagonal dithers (7 points, 2 deg) or staring
+with sub-pointings; pointings of 1800-3600 s, slews of a few minutes between them;
+proprietary data public one year after the observation (two for part of the last year's
+programmes, so a few windows are still private at the demo epoch, :data:`DEMO_NOW`).
+
+This module also holds the time scales and coordinate conversions that ingest shares.
+"""
+from __future__ import annotations
+
+import csv
+import math
+from datetime import datetime, timedelta
+from typing import IO, Iterable, Iterator
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from .tableset import TableSet
+
+#: the fifteen fixed columns of integral.scw, in order
+FIXED_COLUMNS = ("scw_id", "scw_ver", "scw_type", "status", "ra", "dec", "start_time", "end_time",
+                 "revolution", "good_spi", "good_isgri", "good_picsit", "good_jemx1", "good_jemx2",
+                 "good_omc")
+INSTRUMENTS = ("spi", "isgri", "picsit", "jemx1", "jemx2", "omc")
+
+# -- time ---------------------------------------------------------------------------------
+MJD_EPOCH = datetime(1858, 11, 17)
+IJD_OFFSET = 51544.0  #: IJD = MJD - 51544 (days since 2000-01-01T00:00 TT)
+
+
+def mjd_to_iso(mjd: float) -> str:
+    """ISO-8601 timestamp (to the second) of an MJD."""
+    return (MJD_EPOCH + timedelta(seconds=round(mjd * 86400.0))).isoformat()
+
+
+def iso_to_mjd(value: str) -> float:
+    """MJD of an ISO-8601 date or timestamp (``T`` or space separated, optional ``Z``)."""
+    stamp = datetime.fromisoformat(value.strip().replace("Z", "").replace(" ", "T"))
+    if stamp.tzinfo is not None:
+        stamp = stamp.replace(tzinfo=None)
+    return (stamp - MJD_EPOCH).total_seconds() / 86400.0
+
+
+MJD_LAUNCH = 52564.0            #: 2002-10-17, perigee opening revolution 0
+PERIOD_EARLY = 2.9925           #: d (71.8 h) until the orbit change
+PERIOD_LATE = 2.6667            #: d after it
+REV_ORBIT_CHANGE = 1500         #: first revolution of the 2.67 d orbit (early 2015)
+MJD_END_OPERATIONS = iso_to_mjd("2025-02-28")
+PERIGEE_GAP = 0.5               #: d: no science within 12 h of perigee
+DEMO_NOW = iso_to_mjd("2026-07-01")  #: the demo's "now" for the proprietary status
+PROPRIETARY = 365.0             #: d
+EXTENDED_PROPRIETARY = 730.0    #: d, part of the last year's general programmes
+MJD_LAST_AO = iso_to_mjd("2024-03-01")
+
+
+def revolution_start(rev: int) -> float:
+    """MJD of the perigee passage that opens revolution ``rev`` (the orbit model)."""
+    if rev <= REV_ORBIT_CHANGE:
+        return MJD_LAUNCH + rev * PERIOD_EARLY
+    return MJD_LAUNCH + REV_ORBIT_CHANGE * PERIOD_EARLY + (rev - REV_ORBIT_CHANGE) * PERIOD_LATE
+
+
+def revolution_at(mjd: float) -> int:
+    """The revolution in progress at ``mjd`` according to the orbit model."""
+    change = revolution_start(REV_ORBIT_CHANGE)
+    if mjd < change:
+        return int((mjd - MJD_LAUNCH) // PERIOD_EARLY)
+    return REV_ORBIT_CHANGE + int((mjd - change) // PERIOD_LATE)
+
+
+LAST_REVOLUTION = revolution_at(MJD_END_OPERATIONS)
+
+# -- coordinates ----------------------------------------------------------------------------
+#: rotation from ICRS to Galactic unit vectors
+_TO_GALACTIC = np.array([[-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
+                         [+0.4941094278755837, -0.4448296299600112, +0.7469822444972189],
+                         [-0.8676661490190047, -0.1980763734312015, +0.4559837761750669]])
+
+
+def unit_vector(ra, dec) -> np.ndarray:
+    """Unit vectors (..., 3) of (ra, dec) in degrees."""
+    ra, dec = np.radians(ra), np.radians(dec)
+    return np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)], axis=-1)
+
+
+def angles(vec) -> tuple[np.ndarray, np.ndarray]:
+    """(lon, lat) in degrees of unit vectors (..., 3)."""
+    lon = np.degrees(np.arctan2(vec[..., 1], vec[..., 0])) % 360.0
+    lat = np.degrees(np.arcsin(np.clip(vec[..., 2], -1.0, 1.0)))
+    return lon, lat
+
+
+def galactic(ra, dec) -> tuple[np.ndarray, np.ndarray]:
+    """Galactic (l, b) in degrees of ICRS (ra, dec) in degrees."""
+    return angles(unit_vector(ra, dec) @ _TO_GALACTIC.T)
+
+
+def equatorial(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """ICRS (ra, dec) in degrees of Galactic (l, b) in degrees."""
+    return angles(unit_vector(lon, lat) @ _TO_GALACTIC)
+
+
+def position_angle(ra, dec, ra_to, dec_to) -> np.ndarray:
+    """Position angle (deg, east of north) at (ra, dec) of the direction to (ra_to, dec_to)."""
+    ra, dec, ra_to, dec_to = (np.radians(v) for v in (ra, dec, ra_to, dec_to))
+    d = ra_to - ra
+    pa = np.arctan2(np.sin(d) * np.cos(dec_to),
+                    np.cos(dec) * np.sin(dec_to) - np.sin(dec) * np.cos(dec_to) * np.cos(d))
+    return np.degrees(pa) % 360.0
+
+
+def sun_vector(mjd: float) -> np.ndarray:
+    """Unit vector (ICRS) towards the Sun (low-precision almanac formula, 0.01 deg)."""
+    d = mjd - 51544.5
+    g = math.radians(357.528 + 0.9856003 * d)
+    lam = math.radians(280.460 + 0.9856474 * d + 1.915 * math.sin(g) + 0.020 * math.sin(2 * g))
+    eps = math.radians(23.439)
+    return np.array([math.cos(lam), math.cos(eps) * math.sin(lam), math.sin(eps) * math.sin(lam)])
+
+
+def _visible(x: np.ndarray, sun: np.ndarray) -> bool:
+    """The solar aspect constraint: the Sun 50-130 deg from the X axis."""
+    return abs(float(x @ sun)) <= math.cos(math.radians(50.0))
+
+
+# -- observing programme --------------------------------------------------------------------
+#: (name, ra, dec, weight): targets INTEGRAL observed again and again
+TARGETS = (
+    ("Galactic Centre", 266.4168, -29.0078, 14.0), ("Crab", 83.6331, 22.0145, 10.0),
+    ("Cyg X-1", 299.5903, 35.2016, 5.0), ("Vela X-1", 135.5286, -40.5547, 3.0),
+    ("Cen A", 201.3651, -43.0191, 3.0), ("3C 273", 187.2779, 2.0524, 2.0),
+    ("Her X-1", 254.4576, 35.3424, 2.0), ("GRS 1915+105", 288.7983, 10.9458, 4.0),
+    ("Sco X-1", 244.9795, -15.6402, 2.0), ("Cas A", 350.8500, 58.8150, 2.0),
+    ("Cyg X-3", 308.1074, 40.9577, 2.0), ("GX 339-4", 255.7057, -48.7897, 2.0),
+    ("4U 1630-47", 248.5067, -47.3934, 1.0), ("Vela pulsar", 128.8361, -45.1764, 1.5),
+    ("1E 1740.7-2942", 265.9785, -29.7452, 2.0), ("GX 1+4", 263.0125, -24.7456, 1.0),
+    ("Cen X-3", 170.3133, -60.6230, 1.0), ("A0535+26", 84.7274, 26.3158, 1.0),
+    ("Aql X-1", 287.8168, 0.5850, 1.0), ("SS 433", 287.9565, 4.9827, 1.0),
+    ("Coma cluster", 194.9531, 27.9807, 1.0), ("Perseus cluster", 49.9507, 41.5117, 1.0),
+    ("LMC", 80.8942, -69.7561, 1.5), ("M31", 10.6847, 41.2690, 1.0),
+    ("Mrk 421", 166.1138, 38.2088, 1.0), ("NGC 4151", 182.6357, 39.4057, 1.0),
+)
+_TARGET_P = np.array([t[3] for t in TARGETS]) / sum(t[3] for t in TARGETS)
+PI_NAMES = ("Ubertini", "Winkler", "Kuulkers", "Bazzano", "Bird", "Courvoisier", "Diehl",
+            "Lund", "Mereghetti", "Roques", "Sunyaev", "Tomsick", "Walter", "Bodaghee",
+            "Chenevez", "Jourdain", "Lebrun", "Ferrigno", "Savchenko", "Fiocchi", "Grebenev",
+            "Krivonos", "Lutovinov", "Siegert", "Soldi", "Tsygankov", "Wilms", "Zdziarski")
+DITHER_5X5 = [(dy * 2.17, dz * 2.17) for dy in range(-2, 3)
+              for dz in (range(-2, 3) if dy % 2 == 0 else range(2, -3, -1))]
+DITHER_HEX = [(0.0, 0.0)] + [(2.0 * math.cos(math.radians(a)), 2.0 * math.sin(math.radians(a)))
+                             for a in range(0, 360, 60)]
+
+
+def _ao(mjd: float) -> int:
+    """Announcement of Opportunity cycle, one a year from AO-1 at launch."""
+    return max(1, min(99, 1 + int((mjd - MJD_LAUNCH) // 365.25)))
+
+
+def _field_name(ra: float, dec: float) -> str:
+    """An IAU-style INTEGRAL source name, IGR Jhhmmm+ddmm."""
+    h = ra / 15.0
+    hh, mm = int(h), (h - int(h)) * 60.0
+    sign = "+" if dec >= 0 else "-"
+    d = abs(dec)
+    return f"IGR J{hh:02d}{int(mm * 10):03d}{sign}{int(d):02d}{int((d - int(d)) * 60):02d}"
+
+
+class _Observation:
+    """One observation: its pointings' X axes (and sub-pointing counts) and its metadata."""
+
+    def __init__(self, x: np.ndarray, subs: list[int], meta: dict):
+        self.x, self.subs, self.meta = x, subs, meta
+
+
+def _plan_observation(rng: np.random.Generator, rev: int, mjd: float, sun: np.ndarray) -> _Observation:
+    """Choose what to observe next: a target, a Galactic plane scan or a random field."""
+    ao = _ao(mjd)
+    kind = rng.random()
+    core_era = rev < 330
+    if core_era and kind < 0.15 or not core_era and kind < 0.04:
+        obs = _plane_scan(rng, sun)
+        obs_type = "Core" if core_era else "Key Programme"
+    else:
+        obs = None
+        if rng.random() < 0.7:
+            for _ in range(12):
+                name, ra, dec, _w = TARGETS[rng.choice(len(TARGETS), p=_TARGET_P)]
+                if _visible(unit_vector(ra, dec), sun):
+                    obs = _dither(rng, name, ra, dec)
+                    break
+        if obs is None:
+            obs = _random_field(rng, sun)
+        roll = rng.random()
+        if obs.meta["target_name"] == "Crab" and roll < 0.5:
+            obs_type = "Calibration"
+        elif roll < 0.08:
+            obs_type = "TOO"
+        elif core_era and roll < 0.45:
+            obs_type = "Core"
+        elif rev >= 800 and roll < 0.30:
+            obs_type = "Key Programme"
+        else:
+            obs_type = "General"
+    type_digit = {"General": 0, "Core": 1, "Key Programme": 2, "TOO": 3, "Calibration": 4}[obs_type]
+    proposal_id = f"{ao:02d}{type_digit}{int(rng.integers(1, 400)):04d}"
+    pi_name = {"Core": "ISWT", "Calibration": "ISOC"}.get(obs_type) or PI_NAMES[int(rng.integers(len(PI_NAMES)))]
+    if obs_type == "Calibration" or obs_type == "TOO" and mjd > iso_to_mjd("2010-01-01"):
+        proprietary = 0.0
+    elif obs_type == "General" and mjd >= MJD_LAST_AO and rng.random() < 0.5:
+        proprietary = EXTENDED_PROPRIETARY
+    else:
+        proprietary = PROPRIETARY
+    obs.meta.update(obs_type=obs_type, proposal_id=proposal_id,
+                    obs_id=f"{proposal_id}{int(rng.integers(1, 60)):04d}", pi_name=pi_name,
+                    proprietary=proprietary)
+    return obs
+
+
+def _dither(rng, name, ra, dec) -> _Observation:
+    pattern = rng.random()
+    if pattern < 0.6:
+        offsets, subs = DITHER_5X5 * int(rng.integers(1, 4)), None
+    elif pattern < 0.85:
+        offsets, subs = DITHER_HEX * int(rng.integers(1, 6)), None
+    else:
+        offsets, subs = [(0.0, 0.0)] * int(rng.integers(1, 4)), int(rng.integers(3, 16))
+    x0 = unit_vector(ra, dec)
+    return _Observation(np.array([x0] * len(offsets)), [subs or 1] * len(offsets),
+                        {"target_name": name, "offsets": offsets})
+
+
+def _random_field(rng, sun) -> _Observation:
+    for _ in range(50):
+        if rng.random() < 0.6:  # most of INTEGRAL's sky is near the Galactic plane
+            ra, dec = equatorial(rng.uniform(0, 360), rng.normal(0, 8))
+        else:
+            ra, dec = np.degrees(rng.uniform(0, 2 * np.pi)), np.degrees(np.arcsin(rng.uniform(-1, 1)))
+        if _visible(unit_vector(ra, dec), sun):
+            break
+    ra, dec = float(ra), float(dec)
+    obs = _dither(rng, _field_name(ra, dec), ra, dec)
+    return obs
+
+
+def _plane_scan(rng, sun) -> _Observation:
+    """A Galactic plane scan: pointings 6 deg apart along the plane, zig-zag in b."""
+    for _ in range(50):
+        l0 = rng.uniform(0, 360)
+        ra, dec = equatorial(l0, 0.0)
+        if _visible(unit_vector(ra, dec), sun):
+            break
+    n = int(rng.integers(8, 25))
+    lon = l0 + 6.0 * np.arange(n) * (1 if rng.random() < 0.5 else -1)
+    lat = np.where(np.arange(n) % 2 == 0, 2.6, -2.6)
+    ra, dec = equatorial(lon, lat)
+    return _Observation(unit_vector(ra, dec), [1] * n,
+                        {"target_name": "Galactic Plane Scan", "offsets": [(0.0, 0.0)] * n})
+
+
+def _revolution(rev: int, seed: int, count_only: bool = False) -> list[tuple] | int:
+    """The science windows of revolution ``rev``: tuples (scw_id, type, start s, end s,
+    sub-pointing, attitude, good times, metadata); with ``count_only``, just how many
+    (the same draws, without the coordinates and the tuples)."""
+    rng = np.random.default_rng([seed, rev])
+    start, end = revolution_start(rev), revolution_start(rev + 1)
+    t = round((start + PERIGEE_GAP) * 86400.0) + int(rng.integers(0, 1800))
+    t_end = round((end - PERIGEE_GAP) * 86400.0)
+    sun = sun_vector(0.5 * (start + end))
+    spi_annealing = rev % 58 < 4
+    jemx_units = (False, True) if rev < 170 else (True, False) if rev < 970 else (True, True)
+    # one pool of uniform deviates for the windows: far cheaper than a call per number
+    pool = iter(rng.random((int((t_end - t) / 900) + 16, 10)).tolist())
+    out, pointing = [], 0
+    while t < t_end:
+        obs = _plan_observation(rng, rev, t / 86400.0, sun)
+        # the Sun lies in the X-Z plane; dither offsets are along Y and Z
+        x0 = obs.x
+        z = sun - (x0 @ sun)[:, None] * x0
+        z /= np.linalg.norm(z, axis=1)[:, None]
+        y = np.cross(z, x0)
+        off = np.radians(np.array(obs.meta["offsets"]))
+        x = x0 + np.tan(off[:, :1]) * y + np.tan(off[:, 1:]) * z
+        x /= np.linalg.norm(x, axis=1)[:, None]
+        cos_next = np.clip((x[:-1] * x[1:]).sum(axis=1), -1.0, 1.0).tolist() + [None]
+        if count_only:
+            ra = attitude = [None] * len(x)
+        else:
+            ra, dec, ra_z, dec_z, pa, lii, bii = _attitudes(x, z)
+        meta = obs.meta
+        for k in range(len(ra)):
+            if t >= t_end or pointing >= 9999:
+                break
+            pointing += 1
+            n_sub = obs.subs[k]
+            if not count_only:
+                attitude = (pointing, ra[k], dec[k], ra_z[k], dec_z[k], pa[k], lii[k], bii[k])
+            for sub in range(1, n_sub + 1):
+                if t >= t_end:
+                    break
+                u = next(pool)
+                # pointings of 1800-3600 s, mostly short; sub-pointings of a stare ~1 h
+                length = 3300 + int(300 * u[8]) if n_sub > 1 else 1800 + int(1800 * u[8] * u[8])
+                length = min(length, t_end - t)
+                out.append(None if count_only else
+                           (f"{rev:04d}{pointing:04d}{sub:03d}0", "pointing", t, t + length, sub, attitude,
+                            _good_times(u, length, False, spi_annealing, jemx_units), meta))
+                t += length
+            if t >= t_end:
+                break
+            # the slew to the next attitude, named after the pointing it leaves
+            u = next(pool)
+            angle = 5.0 + 85.0 * u[9] if cos_next[k] is None else math.degrees(math.acos(cos_next[k]))
+            length = min(150 + int(6.0 * angle + 60 * u[8]), t_end - t)
+            out.append(None if count_only else
+                       (f"{rev:04d}{pointing:04d}{n_sub + 1:03d}1", "slew", t, t + length, n_sub + 1, attitude,
+                        _good_times(u, length, True, spi_annealing, jemx_units), meta))
+            t += length
+    return len(out) if count_only else out
+
+
+def _attitudes(x: np.ndarray, z: np.ndarray) -> tuple[list, ...]:
+    """ra, dec, ra_z, dec_z, posangle, lii, bii (lists, rounded as the archive gives them)
+    of X axes ``x`` and approximate Z axes ``z`` (made orthogonal to X here)."""
+    z = z - (x * z).sum(axis=1)[:, None] * x
+    z /= np.linalg.norm(z, axis=1)[:, None]
+    ra, dec = angles(x)
+    ra_z, dec_z = angles(z)
+    ra, dec, ra_z, dec_z = (np.round(v, 4) for v in (ra, dec, ra_z, dec_z))
+    pa = np.round(position_angle(ra, dec, ra_z, dec_z), 2).tolist()
+    lii, bii = (np.round(v, 4).tolist() for v in galactic(ra, dec))
+    return ra.tolist(), dec.tolist(), ra_z.tolist(), dec_z.tolist(), pa, lii, bii
+
+
+def _good_times(u: list, length: int, slew: bool, spi_annealing: bool, jemx_units) -> tuple:
+    """Good time (s) of SPI, ISGRI, PICsIT, JEM-X 1, JEM-X 2, OMC: each <= ``length``."""
+    if slew:
+        spi = 0 if spi_annealing else int(length * 0.6 * u[0])
+        isgri = int(length * 0.15 * u[1])
+        return (spi, isgri, int(isgri * 0.8 * u[2]), 0, 0, 0)
+    spi = 0 if spi_annealing or u[0] < 0.02 else int(length * (0.88 + 0.10 * u[1]))
+    isgri = 0 if u[2] < 0.02 else int(length * (0.88 + 0.11 * u[3]))
+    picsit = int(isgri * (0.60 + 0.20 * u[4]))
+    jemx_on = u[5] >= 0.3  # JEM-X is often off
+    jemx1 = int(length * (0.85 + 0.14 * u[6])) if jemx_on and jemx_units[0] else 0
+    jemx2 = int(length * (0.85 + 0.14 * u[6])) if jemx_on and jemx_units[1] else 0
+    omc = 0 if u[7] < 0.08 else int(length * (0.85 + 0.15 * u[7]))
+    return (spi, isgri, picsit, jemx1, jemx2, omc)
+
+
+def _row(rev: int, window: tuple) -> dict:
+    scw_id, kind, t0, t1, sub, attitude, good, meta = window
+    pointing, ra, dec, ra_z, dec_z, pa, lii, bii = attitude
+    start, end = round(t0 / 86400.0, 8), round(t1 / 86400.0, 8)
+    public = t1 / 86400.0 + meta["proprietary"]
+    spi, isgri, picsit, jemx1, jemx2, omc = good
+    return {
+        "scw_id": scw_id, "scw_ver": "001", "scw_type": kind,
+        "status": "private" if public > DEMO_NOW else "public",
+        "ra": ra, "dec": dec, "start_time": start, "end_time": end, "revolution": rev,
+        "good_spi": float(spi), "good_isgri": float(isgri), "good_picsit": float(picsit),
+        "good_jemx1": float(jemx1), "good_jemx2": float(jemx2), "good_omc": float(omc),
+        "pointing": pointing, "subpointing": sub, "ra_z": ra_z, "dec_z": dec_z,
+        "posangle": pa, "elapsed": float(t1 - t0),
+        "start_date": _iso_seconds(t0), "end_date": _iso_seconds(t1),
+        "start_ijd": round(start - IJD_OFFSET, 8), "end_ijd": round(end - IJD_OFFSET, 8),
+        "obs_id": meta["obs_id"], "proposal_id": meta["proposal_id"], "obs_type": meta["obs_type"],
+        "target_name": meta["target_name"], "pi_name": meta["pi_name"],
+        "public_date": _iso_seconds(t1 + round(meta["proprietary"] * 86400)),
+        # a few science windows (one in about 200) never reached the archive
+        "data_in_archive": int(scw_id) % 197 != 0,
+        "lii": lii, "bii": bii,
+    }
+
+
+def _iso_seconds(seconds: int) -> str:
+    return (MJD_EPOCH + timedelta(seconds=seconds)).isoformat()
+
+
+# -- the catalogue --------------------------------------------------------------------------
+ROWS_PER_REVOLUTION = 100  #: a round figure of the model's yield, to spread small catalogues
+
+
+def _revolutions(rows: int, seed: int) -> list[tuple[int, int]]:
+    """Which revolutions to generate and how many of each one's windows to keep: evenly
+    spread over the mission, always ending with its last revolution, as many as ``rows``
+    need (continuing past the end of operations when the whole mission is not enough)."""
+    stride = max(1, (LAST_REVOLUTION + 1) * ROWS_PER_REVOLUTION // max(rows, 1))
+    chosen, total, rev = [], 0, LAST_REVOLUTION
+    while total < rows and rev >= 0:
+        n = _revolution(rev, seed, count_only=True)
+        chosen.append([rev, n])
+        total += n
+        rev -= stride
+    chosen.reverse()
+    rev = LAST_REVOLUTION
+    while total < rows:
+        rev += 1
+        n = _revolution(rev, seed, count_only=True)
+        chosen.append([rev, n])
+        total += n
+    if total > rows:  # the earliest revolution keeps only its beginning
+        chosen[0][1] -= total - rows
+    return [(r, n) for r, n in chosen]
+
+
+def generate(rows: int, seed: int = 0) -> Iterator[dict]:
+    """Yield ``rows`` science windows (dicts of every integral.scw column), time-ordered;
+    the same (rows, seed) yields the same rows everywhere."""
+    if rows <= 0:
+        return
+    for rev, keep in _revolutions(rows, seed):
+        for window in _revolution(rev, seed)[:keep]:
+            yield _row(rev, window)
+
+
+def write_csv(out: IO[str], rows: Iterable[dict]) -> int:
+    """Write ``rows`` as CSV with the fifteen fixed columns in order; returns the count."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FIXED_COLUMNS)
+    n = 0
+    for row in rows:
+        writer.writerow([_csv_value(row[c]) for c in FIXED_COLUMNS])
+        n += 1
+    return n
+
+
+def _csv_value(value):
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value)) if abs(value) < 1e15 else repr(value)
+    return value
+
+
+# -- loading -------------------------------------------------------------------------------
+def load(engine: Engine, tableset: TableSet, rows_iter: Iterable[dict], batch: int = 20000,
+         replace: bool = False, progress: bool = False) -> int:
+    """Bulk-load science windows into integral.scw (COPY on PostgreSQL, executemany in
+    batches on SQLite) in one transaction, then refresh integral.revolution and the
+    SQLite stand-ins of the views. ``replace`` empties integral.scw first. Returns the
+    number of rows loaded."""
+    from . import database, ingest
+
+    scw = tableset.get("integral.scw")
+    columns = [c.name for c in scw.columns]
+    n = 0
+    with engine.begin() as conn:
+        if replace:
+            conn.execute(text("DELETE FROM integral.scw"))
+        bar = ingest.progress_bar(progress, None, "loading")
+        if conn.dialect.name == "postgresql":
+            quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+            cursor = conn.connection.driver_connection.cursor()
+            with cursor.copy(f"COPY integral.scw ({quoted}) FROM STDIN") as copy:
+                for row in rows_iter:
+                    copy.write_row([row.get(c) for c in columns])
+                    n += 1
+                    if n % 5000 == 0:
+                        bar.update(5000)
+        else:
+            insert = text(f"INSERT INTO integral.scw ({', '.join(columns)}) "
+                          f"VALUES ({', '.join(':' + c for c in columns)})")
+            chunk = []
+            for row in rows_iter:
+                chunk.append({c: row.get(c) for c in columns})
+                if len(chunk) >= batch:
+                    conn.execute(insert, chunk)
+                    n += len(chunk)
+                    bar.update(len(chunk))
+                    chunk = []
+            if chunk:
+                conn.execute(insert, chunk)
+                n += len(chunk)
+        bar.close()
+        ingest.refresh_revolutions(conn)
+        database.refresh_views(conn, tableset)
+    return n

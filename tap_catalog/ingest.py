@@ -1,0 +1,415 @@
+"""Ingest of science-window tables (FITS, CSV, VOTable) into ``integral.scw``.
+
+The files follow HEASARC's ``intscw`` table (or ISDC's, or the demo CSV): column names are
+matched case-insensitively with the names and aliases of :data:`ALIASES`, in any order,
+extra columns ignored; coordinates in degrees or sexagesimal (RA in hours), times as MJD or
+ISO-8601. Columns the file lacks are derived where they can be (revolution, pointing and
+sub-pointing from ``scw_id``, elapsed time, ISO and IJD times, Galactic coordinates).
+
+All files go in one transaction: a bad row raises :class:`IngestError` naming the file, the
+row and the reason, and nothing of the ingest is kept. Ingest is idempotent: a science window
+already present is replaced only by a newer ``scw_ver``.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import re
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from tqdm import tqdm
+
+from . import database
+from .demo import (IJD_OFFSET, INSTRUMENTS, galactic, iso_to_mjd, mjd_to_iso,
+                   revolution_start)
+from .tableset import TableSet
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested: ``file``, 1-based data ``row`` (or None), ``reason``."""
+
+    def __init__(self, file, row: int | None, reason: str):
+        self.file, self.row, self.reason = str(file), row, reason
+        where = f"{self.file}, row {row}" if row is not None else self.file
+        super().__init__(f"{where}: {reason}")
+
+
+#: canonical column → accepted names in files (lower case), preferred first
+ALIASES = {
+    "scw_id": ("scw_id", "scwid", "swid", "scw"),
+    "scw_ver": ("scw_ver", "scwver", "scw_version", "version", "ver"),
+    "scw_type": ("scw_type", "scwtype", "type"),
+    "status": ("status", "ps", "proprietary_status"),
+    "ra": ("ra", "ra_x", "rax", "ra_scx", "ra_obj"),
+    "dec": ("dec", "dec_x", "decx", "dec_scx", "dec_obj"),
+    "start_time": ("start_time", "start_date", "tstart", "time", "start_mjd", "start"),
+    "end_time": ("end_time", "end_date", "tstop", "stop_time", "end_mjd", "end", "stop"),
+    "start_ijd": ("start_ijd", "ijd_start"),
+    "end_ijd": ("end_ijd", "ijd_end", "stop_ijd"),
+    "revolution": ("revolution", "rev", "revol", "orbit"),
+    **{f"good_{i}": (f"good_{i}", f"good{i}", f"{i}_good") for i in INSTRUMENTS},
+    "ra_z": ("ra_z", "raz", "ra_scz"),
+    "dec_z": ("dec_z", "decz", "dec_scz"),
+    "posangle": ("posangle", "pos_angle", "position_angle", "pa"),
+    "obs_id": ("obs_id", "obsid"),
+    "proposal_id": ("proposal_id", "prop_id", "proposal"),
+    "obs_type": ("obs_type", "obstype"),
+    "target_name": ("target_name", "target", "object", "obj_name", "name"),
+    "pi_name": ("pi_name", "pi", "pi_lname"),
+    "public_date": ("public_date", "release_date", "obs_release_date"),
+    "data_in_archive": ("data_in_archive", "data_in_heasarc", "in_archive"),
+}
+SCW_TYPES = {"pointing", "slew", "engineering"}
+_SCW_ID = re.compile(r"^\d{12}$")
+_SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)(?:[\s:m']+(\d+(?:\.\d*)?)[s\"]?)?\s*$")
+
+
+def progress_bar(enabled: bool, total: int | None, desc: str):
+    """A tqdm bar on stderr (a silent one when not ``enabled``)."""
+    return tqdm(total=total, desc=desc, unit=" scw", file=sys.stderr, disable=not enabled,
+                mininterval=0.5, leave=False)
+
+
+# -- reading ------------------------------------------------------------------------------
+def read_rows(path: Path) -> tuple[list[str], Iterator[list], int | None]:
+    """The column names, an iterator of row values and the row count (if known) of a
+    CSV/TSV/pipe-separated text, FITS or VOTable file."""
+    name = path.name.lower()
+    if name.endswith((".csv", ".tsv", ".txt", ".dat", ".psv")):
+        return _read_text(path)
+    if name.endswith((".fits", ".fit", ".fts", ".fits.gz", ".fit.gz")):
+        fmt = "fits"
+    elif name.endswith((".xml", ".vot", ".votable")):
+        fmt = "votable"
+    else:
+        raise IngestError(path, None, "unknown file type (expected .csv, .tsv, .fits or .xml/.vot)")
+    from astropy.table import Table
+    try:
+        table = Table.read(path, format=fmt)
+    except Exception as err:  # astropy raises many kinds for unreadable files
+        raise IngestError(path, None, f"cannot read {fmt}: {err}") from err
+    names = list(table.colnames)
+    columns = [table[n].tolist() for n in names]  # masked values become None
+    return names, (list(r) for r in zip(*columns)), len(table)
+
+
+def _read_text(path: Path):
+    f = path.open(newline="", encoding="utf-8-sig")
+    sample = f.read(8192)
+    f.seek(0)
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t|;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(f, dialect)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        f.close()
+        raise IngestError(path, None, "empty file") from None
+
+    def rows():
+        with f:
+            for values in reader:
+                if values and any(v.strip() for v in values):
+                    yield [v.strip() for v in values]
+
+    return header, rows(), None
+
+
+# -- one row ---------------------------------------------------------------------------------
+def column_map(names: list[str]) -> dict[str, int]:
+    """canonical column → index in the file's columns."""
+    lower = [n.strip().lower() for n in names]
+    found = {}
+    for canonical, aliases in ALIASES.items():
+        for alias in aliases:
+            if alias in lower:
+                found[canonical] = lower.index(alias)
+                break
+    return found
+
+
+def _blank(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() in ("", "--", "null", "NULL", "NaN", "nan")
+
+
+def _text(value) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value).strip()
+
+
+def _number(value, what: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(_text(value))
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a number") from None
+
+
+def _angle(value, hours: bool, what: str) -> float:
+    """Degrees from a number (degrees) or a sexagesimal string (hours for RA)."""
+    if not isinstance(value, (str, bytes)):
+        return _number(value, what)
+    s = _text(value)
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    m = _SEXAGESIMAL.match(s)
+    if not m:
+        raise ValueError(f"{what} {s!r} is neither degrees nor sexagesimal")
+    sign = -1.0 if m.group(1) == "-" else 1.0
+    a = float(m.group(2)) + float(m.group(3)) / 60.0 + float(m.group(4) or 0.0) / 3600.0
+    return sign * a * (15.0 if hours else 1.0)
+
+
+def _mjd(value, what: str) -> float:
+    """MJD from a number (MJD) or an ISO-8601 string."""
+    if isinstance(value, (str, bytes)):
+        s = _text(value)
+        try:
+            return float(s)
+        except ValueError:
+            try:
+                return iso_to_mjd(s)
+            except ValueError:
+                raise ValueError(f"{what} {s!r} is neither MJD nor ISO-8601") from None
+    if isinstance(value, datetime):
+        return iso_to_mjd(value.isoformat())
+    return _number(value, what)
+
+
+def _flag(value) -> bool:
+    s = _text(value).lower()
+    if s in ("y", "yes", "true", "t", "1"):
+        return True
+    if s in ("n", "no", "false", "f", "0"):
+        return False
+    raise ValueError(f"archive flag {value!r} is not Y/N")
+
+
+def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
+    """A complete integral.scw row from one file row (raises ValueError with the reason)."""
+    def get(name):
+        i = columns.get(name)
+        if i is None or i >= len(values) or _blank(values[i]):
+            return None
+        return values[i]
+
+    raw_id = get("scw_id")
+    if raw_id is None:
+        raise ValueError("scw_id is missing")
+    scw_id = f"{int(raw_id):012d}" if isinstance(raw_id, (int, float)) else _text(raw_id)
+    if not _SCW_ID.match(scw_id):
+        raise ValueError(f"scw_id {scw_id!r} is not 12 digits RRRRPPPPSSSF")
+    ver = get("scw_ver")
+    scw_ver = "001" if ver is None else (f"{int(ver):03d}" if isinstance(ver, (int, float)) else _text(ver).zfill(3))
+    if not re.fullmatch(r"\d{3}", scw_ver):
+        raise ValueError(f"scw_ver {scw_ver!r} is not 3 digits")
+    kind = get("scw_type")
+    scw_type = _text(kind).lower() if kind is not None else ("slew" if scw_id[-1] == "1" else "pointing")
+    if scw_type not in SCW_TYPES:
+        raise ValueError(f"scw_type {scw_type!r} is not pointing, slew or engineering")
+    rev_id = int(scw_id[:4])
+    rev = get("revolution")
+    if rev is not None and int(_number(rev, "revolution")) != rev_id:
+        raise ValueError(f"revolution {rev} does not match scw_id {scw_id}")
+
+    ra, dec = get("ra"), get("dec")
+    ra = None if ra is None else _angle(ra, True, "ra")
+    dec = None if dec is None else _angle(dec, False, "dec")
+    if ra is not None and not 0.0 <= ra <= 360.0:
+        raise ValueError(f"ra {ra} is outside 0..360 deg")
+    if dec is not None and not -90.0 <= dec <= 90.0:
+        raise ValueError(f"dec {dec} is outside -90..90 deg")
+    if (ra is None) != (dec is None):
+        raise ValueError("ra and dec must be given together")
+
+    start, end = get("start_time"), get("end_time")
+    start = _mjd(start, "start time") if start is not None else (
+        None if get("start_ijd") is None else _number(get("start_ijd"), "start_ijd") + IJD_OFFSET)
+    end = _mjd(end, "end time") if end is not None else (
+        None if get("end_ijd") is None else _number(get("end_ijd"), "end_ijd") + IJD_OFFSET)
+    if start is None or end is None:
+        raise ValueError("start and end times are required")
+    if not (40000.0 < start < 80000.0 and 40000.0 < end < 80000.0):
+        raise ValueError(f"times {start}..{end} are not plausible MJDs")
+    if end < start:
+        raise ValueError(f"end time {end} is before start time {start}")
+
+    row = {"scw_id": scw_id, "scw_ver": scw_ver, "scw_type": scw_type, "ra": ra, "dec": dec,
+           "start_time": start, "end_time": end, "revolution": rev_id}
+    for instrument in INSTRUMENTS:
+        value = get("good_" + instrument)
+        good = None if value is None else _number(value, "good_" + instrument)
+        if good is not None and good < 0:
+            raise ValueError(f"good_{instrument} {good} is negative")
+        row["good_" + instrument] = good
+
+    public = get("public_date")
+    public_mjd = None if public is None else _mjd(public, "public_date")
+    status = get("status")
+    if status is None:
+        status = "private" if public_mjd is not None and public_mjd > now_mjd else "public"
+    status = _text(status).lower()
+    if status not in ("public", "private"):
+        raise ValueError(f"status {status!r} is not public or private")
+
+    def angle_or_none(name, hours):
+        value = get(name)
+        return None if value is None else _angle(value, hours, name)
+
+    archive = get("data_in_archive")
+    lii, bii = (None, None) if ra is None else (float(v) for v in galactic(ra, dec))
+    row.update({
+        "status": status,
+        "pointing": int(scw_id[4:8]), "subpointing": int(scw_id[8:11]),
+        "ra_z": angle_or_none("ra_z", True), "dec_z": angle_or_none("dec_z", False),
+        "posangle": angle_or_none("posangle", False),
+        "elapsed": round((end - start) * 86400.0, 3),
+        "start_date": mjd_to_iso(start), "end_date": mjd_to_iso(end),
+        "start_ijd": start - IJD_OFFSET, "end_ijd": end - IJD_OFFSET,
+        **{k: (None if get(k) is None else _text(get(k)))
+           for k in ("obs_id", "proposal_id", "obs_type", "target_name", "pi_name")},
+        "public_date": None if public_mjd is None else mjd_to_iso(public_mjd),
+        "data_in_archive": True if archive is None else _flag(archive),
+        "lii": None if lii is None else round(lii, 6), "bii": None if bii is None else round(bii, 6),
+    })
+    if row["proposal_id"] is None and row["obs_id"] and len(row["obs_id"]) >= 7:
+        row["proposal_id"] = row["obs_id"][:7]
+    return row
+
+
+# -- the ingest -----------------------------------------------------------------------------
+def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool = True,
+           batch: int = 5000) -> dict:
+    """Load the science windows of ``paths`` in one transaction; returns counts
+    ``{"read": n, "files": k}``. Raises :class:`IngestError` (and keeps nothing) on a bad
+    file or row."""
+    scw = tableset.get("integral.scw")
+    columns = [c.name for c in scw.columns]
+    now_mjd = iso_to_mjd(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    read = 0
+    paths = [Path(p) for p in paths]
+    with engine.begin() as conn:
+        writer = _PostgresWriter(conn, columns) if conn.dialect.name == "postgresql" else _SQLiteWriter(conn, columns)
+        for path in paths:
+            if not path.is_file():
+                raise IngestError(path, None, "no such file")
+            names, rows, total = read_rows(path)
+            found = column_map(names)
+            for needed in ("scw_id",):
+                if needed not in found:
+                    raise IngestError(path, None, f"no {needed} column (looked for {', '.join(ALIASES[needed])})")
+            if "start_time" not in found and "start_ijd" not in found or \
+                    "end_time" not in found and "end_ijd" not in found:
+                raise IngestError(path, None, "no start/end time columns (start_date/end_date, start_time/end_time)")
+            bar = progress_bar(progress, total, path.name)
+            chunk, number = [], 0
+            for number, values in enumerate(rows, start=1):
+                try:
+                    chunk.append(normalise(values, found, now_mjd))
+                except (ValueError, TypeError, OverflowError) as err:
+                    bar.close()
+                    raise IngestError(path, number, str(err)) from None
+                if len(chunk) >= batch:
+                    writer.write(chunk)
+                    bar.update(len(chunk))
+                    chunk = []
+            if chunk:
+                writer.write(chunk)
+                bar.update(len(chunk))
+            bar.close()
+            read += number
+        writer.finish()
+        refresh_revolutions(conn)
+        database.refresh_views(conn, tableset)
+    return {"read": read, "files": len(paths)}
+
+
+def _upsert_tail(columns: list[str], quote) -> str:
+    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != "scw_id")
+    return f"ON CONFLICT (scw_id) DO UPDATE SET {updates} WHERE excluded.scw_ver > t.scw_ver"
+
+
+class _SQLiteWriter:
+    """Upserts batches with executemany: a newer scw_ver replaces, others are left alone."""
+
+    def __init__(self, conn: Connection, columns: list[str]):
+        quote = conn.dialect.identifier_preparer.quote
+        self.conn, self.columns = conn, columns
+        self.sql = text(f"INSERT INTO integral.scw AS t ({', '.join(quote(c) for c in columns)}) "
+                        f"VALUES ({', '.join(':' + c for c in columns)}) " + _upsert_tail(columns, quote))
+
+    def write(self, rows: list[dict]):
+        self.conn.execute(self.sql, rows)
+
+    def finish(self):
+        pass
+
+
+class _PostgresWriter:
+    """COPYs batches into a temporary table, then upserts it in one statement, the newest
+    version of each science window first."""
+
+    def __init__(self, conn: Connection, columns: list[str]):
+        quote = conn.dialect.identifier_preparer.quote
+        self.conn, self.columns = conn, columns
+        self.quoted = ", ".join(quote(c) for c in columns)
+        self.staging = f"scw_ingest_{int(time.time() * 1000)}"
+        conn.execute(text(f"CREATE TEMPORARY TABLE {self.staging} (LIKE integral.scw) ON COMMIT DROP"))
+        self.tail = _upsert_tail(columns, quote)
+
+    def write(self, rows: list[dict]):
+        cursor = self.conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {self.staging} ({self.quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in self.columns])
+
+    def finish(self):
+        self.conn.execute(text(
+            f"INSERT INTO integral.scw AS t ({self.quoted}) "
+            f"SELECT DISTINCT ON (scw_id) {self.quoted} FROM {self.staging} "
+            f"ORDER BY scw_id, scw_ver DESC " + self.tail))
+
+
+# -- integral.revolution ----------------------------------------------------------------------
+def refresh_revolutions(conn: Connection) -> int:
+    """Rewrite integral.revolution from integral.scw: counts and total good times from the
+    rows, perigee (start) and end from the orbit model, widened to the windows' times."""
+    goods = ", ".join(f"SUM(good_{i})" for i in INSTRUMENTS)
+    found = conn.execute(text(
+        "SELECT revolution, MIN(start_time), MAX(end_time), COUNT(*), "
+        f"SUM(CASE WHEN scw_type = 'pointing' THEN 1 ELSE 0 END), {goods} "
+        "FROM integral.scw GROUP BY revolution")).all()
+    conn.execute(text("DELETE FROM integral.revolution WHERE revolution NOT IN "
+                      "(SELECT DISTINCT revolution FROM integral.scw)"))
+    if not found:
+        return 0
+    rows = []
+    for rev, first, last, n, n_pointing, *good in found:
+        perigee = revolution_start(rev)
+        row = {"revolution": rev, "start_time": min(perigee, first),
+               "end_time": max(revolution_start(rev + 1), last), "perigee_time": perigee,
+               "n_scw": n, "n_pointing": n_pointing}
+        row.update({f"good_{i}": g for i, g in zip(INSTRUMENTS, good)})
+        rows.append(row)
+    names = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "revolution")
+    conn.execute(text(
+        f"INSERT INTO integral.revolution ({', '.join(names)}) VALUES ({', '.join(':' + c for c in names)}) "
+        f"ON CONFLICT (revolution) DO UPDATE SET {updates}"), rows)
+    return len(rows)
