@@ -19,8 +19,6 @@ import tempfile
 from itertools import islice
 from typing import Iterator
 
-from astropy.io import fits as _fits
-
 from .binary import NUMERIC, codec_for, text_encoder
 from .renderer import CHUNK_SIZE, Renderer
 from .values import shape_of
@@ -100,8 +98,7 @@ class FITSRenderer(Renderer):
             forms = [c.tform() for c in cols]
             row_struct = struct.Struct(">" + "".join(code for _, code in forms))
             header = self._header(cols, forms, row_struct.size, nrows, heap_size, table_name)
-            yield _fits.PrimaryHDU().header.tostring(padding=True).encode("ascii")
-            yield header
+            yield _primary_header() + header
 
             heap_columns = [i for i, c in enumerate(cols) if c.heap]
             spool.seek(0)
@@ -135,7 +132,9 @@ class FITSRenderer(Renderer):
 
     @staticmethod
     def _header(cols, forms, width, nrows, heap_size, table_name) -> bytes:
-        header = _fits.Header([
+        from astropy.io import fits  # the header cards are formatted by astropy
+
+        header = fits.Header([
             ("XTENSION", "BINTABLE", "binary table extension"),
             ("BITPIX", 8), ("NAXIS", 2), ("NAXIS1", width, "bytes per row"),
             ("NAXIS2", nrows, "rows"), ("PCOUNT", heap_size, "heap bytes"), ("GCOUNT", 1),
@@ -150,6 +149,12 @@ class FITSRenderer(Renderer):
                 header[f"TNULL{n}"] = int(c.codec.null_literal)
         header["EXTNAME"] = table_name
         return header.tostring(padding=True).encode("ascii")
+
+
+def _primary_header() -> bytes:
+    from astropy.io import fits
+
+    return fits.PrimaryHDU().header.tostring(padding=True).encode("ascii")
 
 
 def _batches(nrows: int) -> int:
