@@ -51,8 +51,10 @@ def app(config):
     from uws import JobList
     from uws.binding import mount
     from vo_service import create_app
+    from vo_service.app import init_database
 
     app = create_app(config)
+    init_database(app)
     app.config["TESTING"] = True
     mount(app, JobList("test", "uws_test_executors:run", title="test jobs"), "/test-jobs")
     yield app

@@ -226,6 +226,9 @@ def make_blueprint(joblist: JobList, name: str | None = None) -> Blueprint:
         current = load(job_id)
         if current.error is None:
             raise UWSError(404, f"job {job_id} has no error (phase {current.phase.value})")
+        if joblist.error_document is not None:
+            body, media_type = joblist.error_document(current.error.message)
+            return Response(body, content_type=media_type)
         return _text(current.error.message)
 
     @bp.get("/<job_id>/quote")

@@ -89,6 +89,9 @@ class JobList:
     title: str = ""
     #: parameter names that are case-insensitive and normalized to lower case (TAP's)
     case_insensitive: bool = False
+    #: ``error_document(message) -> (bytes, media type)`` for the error resource; default
+    #: text/plain (TAP serves a VOTable error document there)
+    error_document: object = None
 
     def checked(self, parameters: dict[str, str], owner: str | None) -> dict[str, str]:
         if self.check_parameters is None:

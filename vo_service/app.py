@@ -33,9 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     data_dir.mkdir(parents=True, exist_ok=True)
 
     engine = make_engine(app.config["HERA_DATABASE_URL"])
-    users.metadata.create_all(engine)
     store = JobStore(engine)
-    store.create_tables()
     redis_url = app.config["HERA_REDIS_URL"]
     redis = Redis.from_url(redis_url) if redis_url else None
     limits = Limits(
@@ -54,6 +52,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.before_request(auth.load_user)
     _error_handlers(app)
     return app
+
+
+def init_database(app: Flask) -> None:
+    """Create the service's tables, idempotently. Run once before the processes that
+    share the database start (``hera init``; ``hera serve`` does it itself): concurrent
+    DDL from many processes at start-up would race."""
+    engine = app.extensions["hera"].engine
+    users.metadata.create_all(engine)
+    app.extensions["hera"].jobs.store.create_tables()
 
 
 def _error_handlers(app: Flask):

@@ -27,6 +27,15 @@ def main():
     """Hera: astrophysical analysis over the internet."""
 
 
+@main.command()
+@with_appcontext
+def init():
+    """Create the database tables (idempotent); run once before starting the service."""
+    from .app import init_database
+    init_database(current_app)
+    click.echo(f"database ready: {current_app.config['HERA_DATABASE_URL']}")
+
+
 # -- users ------------------------------------------------------------------------------
 @main.group()
 def user():
@@ -41,6 +50,8 @@ def user():
 @with_appcontext
 def user_add(name, groups, quota_bytes, quota_files):
     """Create user NAME and print its API token, once, on the last line."""
+    from .app import init_database
+    init_database(current_app)
     try:
         token = users.add_user(current_app.extensions["hera"].engine, name, groups, quota_bytes, quota_files)
     except users.UserError as err:
@@ -127,9 +138,12 @@ def serve(host, port, n_workers, web_workers):
     an embedded Redis."""
     from . import config as configuration
 
+    from .app import create_app, init_database
+
     config = configuration.load()
     data_dir = config["HERA_DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
+    init_database(create_app())
     children = []
     if not config["HERA_REDIS_URL"]:
         redis_proc, url = _embedded_redis(data_dir)
