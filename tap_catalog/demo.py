@@ -379,6 +379,8 @@ def _row(rev: int, window: tuple) -> dict:
         "obs_id": meta["obs_id"], "proposal_id": meta["proposal_id"], "obs_type": meta["obs_type"],
         "target_name": meta["target_name"], "pi_name": meta["pi_name"],
         "public_date": _iso_seconds(t1 + round(meta["proprietary"] * 86400)),
+        # the proposal team: the users entitled to the data while they are private
+        "proprietary_group": f"proposal-{meta['proposal_id']}",
         # a few science windows (one in about 200) never reached the archive
         "data_in_archive": int(scw_id) % 197 != 0,
         "lii": lii, "bii": bii,

@@ -1,12 +1,14 @@
 """ADQL 2.1: the parser (text → syntax tree) and the translator (tree → SQL).
 
 ``parse(text)`` returns an :class:`ast.Query` or raises :class:`ADQLSyntaxError`;
-``translate(tree, tableset, dialect)`` returns a :class:`Translation` (SQL, result
-columns, tables read) or raises :class:`ADQLSemanticError`.
+``translate(tree, tableset, dialect, maxrec=..., user_groups=...)`` returns a
+:class:`Translation` (SQL, result columns, tables read) or raises
+:class:`ADQLSemanticError`; proprietary rows are filtered inside that SQL.
 """
 from . import ast
 from .errors import ADQLError, ADQLSemanticError, ADQLSyntaxError
 from .parser import parse
+from .translator import ROW_ACCESS, RowAccess, Translation, translate
 
-__all__ = ["ADQLError", "ADQLSemanticError", "ADQLSyntaxError", "Translation", "ast",
-           "parse", "translate"]
+__all__ = ["ADQLError", "ADQLSemanticError", "ADQLSyntaxError", "ROW_ACCESS", "RowAccess",
+           "Translation", "ast", "parse", "translate"]
