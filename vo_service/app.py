@@ -8,6 +8,7 @@ from redis import Redis
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+import workspace
 from tap_catalog.database import make_engine
 from uws import JobManager, Limits, UWSError
 from uws.store import JobStore
@@ -60,6 +61,7 @@ def init_database(app: Flask) -> None:
     DDL from many processes at start-up would race."""
     engine = app.extensions["hera"].engine
     users.metadata.create_all(engine)
+    workspace.create_tables(engine)
     app.extensions["hera"].jobs.store.create_tables()
 
 

@@ -31,6 +31,18 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # name of the RQ queue the jobs go to
     "QUEUE": "hera",
+    # workspace quota of a user whose record sets none (bytes, files)
+    "WORKSPACE_QUOTA_BYTES": 10 * 1024**3,
+    "WORKSPACE_QUOTA_FILES": 10000,
+    # a workspace this full (fraction of bytes or files) is warned about
+    "WORKSPACE_QUOTA_WARNING": 0.9,
+    # a resumable upload left alone this long is discarded (s)
+    "WORKSPACE_PARTIAL_LIFETIME": 86400,
+    # import by URL: allowed host names (exact, or ".example.org" for a domain), size cap,
+    # and whether hosts resolving to loopback/private/link-local addresses may be reached
+    "WORKSPACE_IMPORT_HOSTS": [],
+    "WORKSPACE_IMPORT_MAX_BYTES": 2 * 1024**3,
+    "WORKSPACE_IMPORT_ALLOW_PRIVATE": False,
 }
 
 

@@ -1,0 +1,13 @@
+"""Per-user workspaces: storage behind one interface, quotas, checksums, REST and VOSpace 2.1.
+
+Python use (tool executors, the TAP "save" hooks)::
+
+    from workspace import Workspace, WorkspaceError
+    ws = Workspace.for_user(current_app, "alice")
+    ws.store("out/lc.fits", "/tmp/lc.fits")        # quota-checked, checksum kept
+    ws.local_path("data/rate.fits")                # an existing file, inside the workspace
+"""
+from .records import create_tables
+from .store import Workspace, WorkspaceError
+
+__all__ = ["Workspace", "WorkspaceError", "create_tables"]
