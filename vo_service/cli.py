@@ -21,7 +21,42 @@ def _create_app():
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+class HeraGroup(FlaskGroup):
+    """The server's commands plus the client's (``hera.cli.COMMANDS``: run, runsc, batch,
+    query, ws, jobs, tools, login, logout), whose words are passed to ``hera.cli``
+    unchanged. Where a name is both (``tools``), the server's command runs with
+    ``--local`` or when no service URL is configured (HERA_URL or ``hera login``)."""
+
+    def list_commands(self, ctx):
+        from hera.cli import COMMANDS
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx, name):
+        from hera.cli import COMMANDS
+        if name not in COMMANDS:
+            return super().get_command(ctx, name)
+        return _client_command(name, click.Group.get_command(self, ctx, name))
+
+
+def _client_command(name: str, local: click.Command | None) -> click.Command:
+    from hera import config as client_config
+    from hera.cli import SUMMARIES
+    from hera.cli import main as client_main
+
+    def forward(args):
+        args = list(args)
+        if local is not None and ("--local" in args or not client_config.configured()):
+            ctx = click.get_current_context()
+            with local.make_context(name, [a for a in args if a != "--local"], parent=ctx) as sub:
+                return local.invoke(sub)
+        sys.exit(client_main([name, *args]))
+
+    return click.Command(name, callback=forward, help=SUMMARIES[name], add_help_option=False,
+                         context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                         params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)])
+
+
+@click.group(cls=HeraGroup, create_app=_create_app, add_default_commands=False,
              add_version_option=False, load_dotenv=False)
 def main():
     """Hera: astrophysical analysis over the internet."""
