@@ -93,8 +93,9 @@ def sql_type(column: Column, dialect: str) -> str:
     """The column's SQL type: VOTable datatype and arraysize mapped for ``dialect``."""
     if column.datatype in ("char", "unicodeChar"):
         size = column.arraysize or "1"
-        if dialect == "postgresql" and size.isdigit():
-            return f"VARCHAR({size})"
+        if dialect == "postgresql":
+            # code-point order, as SQLite sorts and compares, whatever the database's locale
+            return (f"VARCHAR({size})" if size.isdigit() else "TEXT") + ' COLLATE "C"'
         return "TEXT"
     return _SQL_TYPES[dialect][column.datatype]
 

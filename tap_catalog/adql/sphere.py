@@ -70,7 +70,16 @@ class Circle:
 
 @dataclass(frozen=True)
 class Polygon:
+    """Vertices joined by great-circle arcs; the polygon is the smaller of the two regions
+    its edges bound (as in pgsphere), whichever way round the vertices are given."""
+
     vertices: tuple[Vec, ...]
+
+    @property
+    def orientation(self) -> float:
+        """+1 if the vertices run counter-clockwise around the polygon (seen from outside
+        the sphere), else -1: the sign of its signed area."""
+        return 1.0 if _signed_area(self.vertices) >= 0 else -1.0
 
 
 Shape = Point | Circle | Polygon
@@ -132,14 +141,18 @@ def _edges(poly: Polygon):
 
 
 def point_in_polygon(p: Vec, poly: Polygon) -> bool:
-    """Winding number on the sphere; points within EPSILON of an edge are inside."""
+    """Winding number on the sphere; points within EPSILON of an edge are inside.
+
+    The edges wind once around every point of the polygon, in the sense of its
+    orientation; they also wind once, the other way, around the antipodes of those points,
+    and not at all around the rest of the sphere."""
     total = 0.0
     for a, b in _edges(poly):
         if _arc_distance(p, a, b) <= EPSILON:
             return True
         # signed angle at p from a to b, seen from outside the sphere along p
         total += math.atan2(_dot(p, _cross(a, b)), _dot(a, b) - _dot(p, a) * _dot(p, b))
-    return abs(total) > math.pi
+    return total * _orientation(poly) > math.pi
 
 
 def _arcs_cross(a1: Vec, a2: Vec, b1: Vec, b2: Vec) -> bool:
@@ -203,19 +216,35 @@ def intersects(a: Shape, b: Shape) -> bool:
             or any(_arcs_cross(*e, *f) for e in _edges(a) for f in _edges(b)))
 
 
+def _signed_area(vs) -> float:
+    """Sum of the signed solid angles (sr) of the triangle fan from the first vertex."""
+    total = 0.0
+    for i in range(1, len(vs) - 1):
+        a, b, c = vs[0], vs[i], vs[i + 1]
+        total += 2 * math.atan2(_dot(a, _cross(b, c)), 1 + _dot(a, b) + _dot(b, c) + _dot(c, a))
+    return total
+
+
+_orientations: dict = {}
+
+
+def _orientation(poly: Polygon) -> float:
+    found = _orientations.get(poly.vertices)
+    if found is None:
+        if len(_orientations) > 4096:
+            _orientations.clear()
+        found = _orientations[poly.vertices] = poly.orientation
+    return found
+
+
 def area(shape: Shape) -> float:
-    """Solid angle in square degrees."""
+    """Solid angle in square degrees (of the smaller region, for a polygon)."""
     sr_to_deg2 = (180.0 / math.pi) ** 2
     if isinstance(shape, Point):
         return 0.0
     if isinstance(shape, Circle):
         return 2 * math.pi * (1 - math.cos(shape.radius)) * sr_to_deg2
-    vs = shape.vertices
-    total = 0.0
-    for i in range(1, len(vs) - 1):
-        a, b, c = vs[0], vs[i], vs[i + 1]
-        total += 2 * math.atan2(_dot(a, _cross(b, c)), 1 + _dot(a, b) + _dot(b, c) + _dot(c, a))
-    total = abs(total)
+    total = abs(_signed_area(shape.vertices))
     if total > 2 * math.pi:
         total = 4 * math.pi - total
     return total * sr_to_deg2

@@ -17,6 +17,7 @@ import math
 import random
 import re
 import struct
+from datetime import datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache, wraps
 
@@ -94,6 +95,15 @@ def _text(x):
     return str(x)
 
 
+def _cast_timestamp(x):
+    """ISO-8601 text as PostgreSQL's timestamp reads it back (no zone, seconds, microseconds
+    only when not zero); a zone is converted to UTC."""
+    stamp = datetime.fromisoformat(str(x).strip().replace("Z", "+00:00"))
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(timezone.utc).replace(tzinfo=None)
+    return stamp.isoformat()
+
+
 def _polygon(*values):
     return sphere.text(values)
 
@@ -125,9 +135,6 @@ FUNCTIONS = {
     "adql_circle_p": (2, lambda p, r: p + " " + sphere.text((r,))),
     "adql_polygon": (-1, _polygon),
     "adql_polygon_p": (-1, _polygon_points),
-    "adql_box": (4, lambda ra, dec, w, h: sphere.text(sphere.box_vertices(ra, dec, w, h))),
-    "adql_box_p": (3, lambda p, w, h: sphere.text(sphere.box_vertices(
-        *[float(v) for v in p.split()], w, h))),
     "adql_contains": (2, lambda a, b: _bool(sphere.contains(_shape(a), _shape(b)))),
     "adql_intersects": (2, lambda a, b: _bool(sphere.intersects(_shape(a), _shape(b)))),
     "adql_point_in_circle": (5, lambda ra, dec, cra, cdec, r: _bool(
@@ -168,6 +175,7 @@ FUNCTIONS = {
     "adql_cast_real": (1, _cast_real),
     "adql_cast_double": (1, lambda x: float(x)),
     "adql_cast_char": (3, lambda x, n, pad: _cast_char(x, n, pad)),
+    "adql_cast_timestamp": (1, _cast_timestamp),
     "adql_text": (1, _text),
 }
 

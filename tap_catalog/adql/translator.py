@@ -96,6 +96,7 @@ class _Val:
     sql: str
     column: Column
     geom: Optional[str] = None  # point / circle / polygon (internal representation)
+    parts: Optional[list] = None  # a constructed geometry's DALI numbers (SQL, degrees)
 
 
 @dataclass
@@ -194,7 +195,8 @@ class _Translator:
                     raise ADQLSemanticError(
                         f"WITH {cte.name}: {len(cte.columns)} column names for "
                         f"{len(outs)} columns")
-                outs = [replace(o, name=c.name, delimited=c.delimited, sql=_q(c.key))
+                outs = [replace(o, name=c.name, delimited=c.delimited, sql=_q(c.key),
+                                column=replace(o.column, name=c.name))
                         for o, c in zip(outs, cte.columns)]
                 sql = f"SELECT * FROM ({sql}) AS {self.alias('w')}"
                 names = ", ".join(o.sql for o in outs)
@@ -253,7 +255,8 @@ class _Translator:
                 if ref is None:
                     raise ADQLSemanticError("ORDER BY after a set operator must name a result "
                                             "column or give its position")
-                items.append(self.order_term(ref.sql, ref.column, item.descending))
+                items.append(self.order_term(ref.sql, ref.column, item.descending,
+                                             collate=False))
             del scope
             sql += " ORDER BY " + ", ".join(items)
         sql += self._limit(None, maxrec, op.offset)
@@ -335,9 +338,11 @@ class _Translator:
                     val = self.expr(item.expr, scope)
                     if val.geom:
                         raise ADQLSemanticError("cannot ORDER BY a geometry")
-                    terms.append(self.order_term(val.sql, val.column, item.descending))
+                    terms.append(self.order_term(val.sql, val.column, item.descending,
+                                                 collate=not sel.distinct))
                 else:
-                    terms.append(self.order_term(ref.sql, ref.column, item.descending))
+                    terms.append(self.order_term(ref.sql, ref.column, item.descending,
+                                                 collate=False))
             sql += " ORDER BY " + ", ".join(terms)
         sql += self._limit(sel.top, maxrec, sel.offset)
         return sql, outs
@@ -355,8 +360,13 @@ class _Translator:
                 return found[0]
         return None
 
-    def order_term(self, sql, column: Column, descending: bool) -> str:
-        if self.pg and column.datatype in ("char", "unicodeChar"):
+    def order_term(self, sql, column: Column, descending: bool, collate: bool) -> str:
+        """One ORDER BY term: strings in code-point order as on SQLite. The declared
+        columns have the C collation on PostgreSQL (see :mod:`tap_catalog.database`), and
+        expressions over them inherit it; an explicit COLLATE is added only to expressions
+        that are not output columns (a COLLATE on an output name would turn it into an
+        expression over the input columns, ambiguous in a self-join)."""
+        if self.pg and collate and column.datatype in ("char", "unicodeChar"):
             sql += ' COLLATE "C"'
         # PostgreSQL's NULL placement, spelled out for SQLite
         return sql + (" DESC NULLS FIRST" if descending else " ASC NULLS LAST")
@@ -551,8 +561,7 @@ class _Translator:
                         raise ADQLSemanticError(
                             f"column '{ident.name}' not found in {sources[0].display}"
                             + _suggest(ident.name, names))
-                    return _Val(f"{sources[0].alias_sql}.{column.sql}", column.column,
-                                column.geom)
+                    return self.column_val(sources[0], column)
             else:
                 found = [(src, src.column(ident)) for src in s.sources if src.column(ident)]
                 if len(found) > 1 and not all(ident.key in src.using for src, _ in found):
@@ -561,7 +570,7 @@ class _Translator:
                         + ", ".join(src.display for src, _ in found) + "; qualify it")
                 if found:
                     src, column = found[0]
-                    return _Val(f"{src.alias_sql}.{column.sql}", column.column, column.geom)
+                    return self.column_val(src, column)
             s = s.parent
         if qualifier:
             everything = [src.display for sc in _chain(scope) for src in sc.sources]
@@ -573,6 +582,12 @@ class _Translator:
         where = ", ".join(src.display for src in sources) or "FROM"
         raise ADQLSemanticError(f"column '{ident.name}' not found in {where}"
                                 + _suggest(ident.name, names))
+
+    def column_val(self, source: _Source, column: _OutColumn) -> _Val:
+        sql = f"{source.alias_sql}.{column.sql}"
+        if self.pg and column.column.datatype == "boolean":
+            sql = f"CAST({sql} AS INTEGER)"  # ADQL has no booleans: 1 and 0, as on SQLite
+        return _Val(sql, column.column, column.geom)
 
     # ---- conditions ----
     def where(self, cond, scope) -> str:
@@ -683,12 +698,11 @@ class _Translator:
         """CONTAINS / INTERSECTS as an SQL boolean."""
         a, b = (self.geometry(x, scope) for x in func.args)
         if not self.pg:
-            if (func.name == "CONTAINS" and a.geom == "point" and b.geom == "circle"
-                    and _is_constructor(func.args[0], "POINT")
-                    and _is_constructor(func.args[1], "CIRCLE")):
-                p = self.point_coords(func.args[0], scope)
-                c = self.circle_parts(func.args[1], scope)
-                return f"(adql_point_in_circle({p[0]}, {p[1]}, {c[0]}, {c[1]}, {c[2]}) = 1)"
+            if func.name == "INTERSECTS" and b.geom == "point":
+                a, b = b, a
+            if a.geom == "point" and b.geom == "circle" and a.parts and b.parts:
+                # a cone: no DALI text to build and parse for each row
+                return f"(adql_point_in_circle({', '.join(a.parts + b.parts)}) = 1)"
             name = "adql_contains" if func.name == "CONTAINS" else "adql_intersects"
             return f"({name}({a.sql}, {b.sql}) = 1)"
         if func.name == "CONTAINS" or "point" in (a.geom, b.geom):
@@ -804,7 +818,9 @@ class _Translator:
             sql = f"CAST({v.sql} AS {t.name})" if self.pg else f"adql_cast_int({v.sql})"
             return _Val(sql, _col(datatype))
         if t.name == "REAL":
-            sql = f"CAST({v.sql} AS REAL)" if self.pg else f"adql_cast_real({v.sql})"
+            # the float4 value as a double, exactly, as SQLite's adql_cast_real gives it
+            sql = f"CAST(CAST({v.sql} AS REAL) AS DOUBLE PRECISION)" if self.pg else \
+                f"adql_cast_real({v.sql})"
             return _Val(sql, _col("float"))
         if t.name == "DOUBLE":
             sql = f"CAST({v.sql} AS DOUBLE PRECISION)" if self.pg else \
@@ -823,7 +839,7 @@ class _Translator:
                 sql = f"adql_cast_char({v.sql}, {length}, {pad})"
             return _Val(sql, _col("char", arraysize=size))
         if t.name == "TIMESTAMP":
-            sql = f"CAST({v.sql} AS TIMESTAMP)" if self.pg else f"strftime('%Y-%m-%dT%H:%M:%f', {v.sql})"
+            sql = f"CAST({v.sql} AS TIMESTAMP)" if self.pg else f"adql_cast_timestamp({v.sql})"
             return _Val(sql, _col("char", arraysize="*", xtype="timestamp"))
         raise ADQLSemanticError(f"CAST to {t.name} is not supported")
 
@@ -980,32 +996,43 @@ class _Translator:
 
     # ---- geometry ----
     def geometry(self, node, scope) -> _Val:
-        """Any geometry-valued expression, in the dialect's internal representation."""
+        """Any geometry-valued expression, in the dialect's internal representation
+        (pgsphere on PostgreSQL, DALI text on SQLite). A geometry built by a constructor
+        also keeps its DALI numbers (``parts``), which both dialects output as given."""
         if isinstance(node, ast.FunctionCall) and not node.user_defined:
-            name, args = node.name, list(node.args)
-            if name in ("POINT", "CIRCLE", "POLYGON", "BOX") and args and (
-                    isinstance(args[0], (ast.String, ast.Null))):
-                args = args[1:]  # the coordinate system is not used (ADQL 2.1 §4.2.1)
+            name, args = node.name, _strip_coordsys(node.args)  # the frame is ICRS (§4.2.1)
             if name == "POINT":
-                ra, dec = (self.numeric(a, scope) for a in args)
-                sql = f"spoint(radians({ra}), radians({dec}))" if self.pg else \
-                    f"adql_point({ra}, {dec})"
-                return _Val(sql, _geom_column("point"), "point")
+                return self.shape("point", [self.numeric(a, scope) for a in args])
             if name == "CIRCLE":
-                return _Val(self.circle_sql(args, scope), _geom_column("circle"), "circle")
-            if name in ("POLYGON", "BOX"):
-                return _Val(self.polygon_sql(name, args, scope), _geom_column("polygon"),
-                            "polygon")
+                if len(args) == 3:
+                    parts = [self.numeric(a, scope) for a in args]
+                else:
+                    center = self.geometry(args[0], scope)
+                    if center.geom != "point":
+                        raise ADQLSemanticError("the centre of a CIRCLE must be a point")
+                    if center.parts is None:
+                        r = self.numeric(args[1], scope)
+                        sql = f"scircle({center.sql}, radians({r}))" if self.pg else \
+                            f"adql_circle_p({center.sql}, {r})"
+                        return _Val(sql, _geom_column("circle"), "circle")
+                    parts = center.parts + [self.numeric(args[1], scope)]
+                return self.shape("circle", parts)
+            if name == "BOX":
+                return self.shape("polygon", self.box_vertices(args))
+            if name == "POLYGON":
+                vals = [self.expr(a, scope) for a in args]
+                if all(v.geom == "point" for v in vals):
+                    if any(v.parts is None for v in vals):
+                        if self.pg:
+                            return self.pg_polygon([v.sql for v in vals], None)
+                        return _Val("adql_polygon_p(" + ", ".join(v.sql for v in vals) + ")",
+                                    _geom_column("polygon"), "polygon")
+                    return self.shape("polygon", [x for v in vals for x in v.parts])
+                for v in vals:
+                    self.not_geometry(v, "POLYGON")
+                return self.shape("polygon", [v.sql for v in vals])
             if name == "CENTROID":
-                g = self.geometry(args[0], scope)
-                if g.geom == "point":
-                    return g
-                if self.pg:
-                    if g.geom != "circle":
-                        raise ADQLSemanticError("CENTROID of a polygon is not supported on "
-                                                "this database")
-                    return _Val(f"center({g.sql})", _geom_column("point"), "point")
-                return _Val(f"adql_centroid({g.sql})", _geom_column("point"), "point")
+                return self.centroid(self.geometry(args[0], scope))
             if name == "REGION":
                 raise ADQLSemanticError("REGION is not supported by this service; use POINT, "
                                         "CIRCLE or POLYGON")
@@ -1015,69 +1042,64 @@ class _Translator:
                                     "is needed here")
         return v
 
-    def point_coords(self, node, scope):
-        args = list(node.args)
-        if isinstance(args[0], (ast.String, ast.Null)):
-            args = args[1:]
-        return [self.numeric(a, scope) for a in args]
+    def shape(self, kind: str, parts: list[str]) -> _Val:
+        """A point, circle or polygon from its DALI numbers (SQL expressions, degrees)."""
+        if kind == "point":
+            ra, dec = parts
+            sql = f"spoint(radians({ra}), radians({dec}))" if self.pg else \
+                f"adql_point({ra}, {dec})"
+            return _Val(sql, _geom_column("point"), "point", parts)
+        if kind == "circle":
+            ra, dec, r = parts
+            sql = f"scircle(spoint(radians({ra}), radians({dec})), radians({r}))" if self.pg \
+                else f"adql_circle({ra}, {dec}, {r})"
+            return _Val(sql, _geom_column("circle"), "circle", parts)
+        if not self.pg:
+            return _Val("adql_polygon(" + ", ".join(parts) + ")", _geom_column("polygon"),
+                        "polygon", parts)
+        points = [f"spoint(radians({parts[i]}), radians({parts[i + 1]}))"
+                  for i in range(0, len(parts), 2)]
+        return self.pg_polygon(points, parts)
 
-    def circle_parts(self, node, scope):
-        args = list(node.args)
-        if isinstance(args[0], (ast.String, ast.Null)) and len(args) in (3, 4) and \
-                not (len(args) == 3 and not isinstance(args[0], ast.Null) and False):
-            if len(args) == 4 or isinstance(args[0], ast.String):
-                args = args[1:]
-        if len(args) == 2:
-            raise ADQLSemanticError("internal: circle with a point centre")
-        return [self.numeric(a, scope) for a in args]
-
-    def circle_sql(self, args, scope) -> str:
-        if len(args) == 3:
-            ra, dec, r = (self.numeric(a, scope) for a in args)
-            if self.pg:
-                return f"scircle(spoint(radians({ra}), radians({dec})), radians({r}))"
-            return f"adql_circle({ra}, {dec}, {r})"
-        center = self.geometry(args[0], scope)
-        if center.geom != "point":
-            raise ADQLSemanticError("the centre of a CIRCLE must be a point")
-        r = self.numeric(args[1], scope)
-        return f"scircle({center.sql}, radians({r}))" if self.pg else \
-            f"adql_circle_p({center.sql}, {r})"
-
-    def polygon_sql(self, name, args, scope) -> str:
-        if name == "BOX":
-            if len(args) == 3:
-                center = self.geometry(args[0], scope)
-                if self.pg:
-                    raise ADQLSemanticError("BOX with a point centre is not supported on this "
-                                            "database; give the coordinates")
-                w, h = (self.numeric(a, scope) for a in args[1:])
-                return f"adql_box_p({center.sql}, {w}, {h})"
-            constants = [_constant(a) for a in args]
-            if any(c is None for c in constants):
-                if self.pg:
-                    raise ADQLSemanticError("BOX needs constant arguments on this database")
-                values = ", ".join(self.numeric(a, scope) for a in args)
-                return f"adql_box({values})"
-            coords = [ast.Number(repr(v), v) for v in sphere.box_vertices(*constants)]
-            return self.polygon_sql("POLYGON", coords, scope)
-        vals = [self.expr(a, scope) for a in args]
-        if all(v.geom == "point" for v in vals):
-            if self.pg:
-                points = [v.sql for v in vals]
-            else:
-                return "adql_polygon_p(" + ", ".join(v.sql for v in vals) + ")"
-        else:
-            for v in vals:
-                self.not_geometry(v, "POLYGON")
-            if not self.pg:
-                return "adql_polygon(" + ", ".join(v.sql for v in vals) + ")"
-            points = [f"spoint(radians({vals[i].sql}), radians({vals[i + 1].sql}))"
-                      for i in range(0, len(vals), 2)]
+    def pg_polygon(self, points: list[str], parts) -> _Val:
         rows = ", ".join(f"({i}, {p})" for i, p in enumerate(points))
         alias = self.alias("v")
-        return (f"(SELECT spoly({alias}.p ORDER BY {alias}.i) FROM (VALUES {rows}) "
-                f"AS {alias}(i, p))")
+        sql = (f"(SELECT spoly({alias}.p ORDER BY {alias}.i) FROM (VALUES {rows}) "
+               f"AS {alias}(i, p))")
+        return _Val(sql, _geom_column("polygon"), "polygon", parts)
+
+    def box_vertices(self, args) -> list[str]:
+        """The vertices of BOX(ra, dec, width, height) (or BOX(POINT(ra, dec), w, h)),
+        computed here: ADQL 2.1 deprecates BOX, and this service takes constants only."""
+        if len(args) == 3 and _is_constructor(args[0], "POINT"):
+            args = _strip_coordsys(args[0].args) + list(args[1:])
+        constants = [_constant(a) for a in args]
+        if len(constants) != 4 or any(c is None for c in constants):
+            raise ADQLSemanticError("BOX takes constant numbers here (centre, width, height); "
+                                    "BOX is deprecated in ADQL 2.1: use POLYGON for anything else")
+        return [self.number(v).sql for v in sphere.box_vertices(*constants)]
+
+    def centroid(self, g: _Val) -> _Val:
+        """CENTROID: a circle's centre; a polygon's, the direction of the sum of its
+        vertices' unit vectors (the same definition on both dialects)."""
+        if g.geom == "point":
+            return g
+        if g.geom == "circle":
+            if g.parts is not None:
+                return self.shape("point", g.parts[:2])
+            sql = f"center({g.sql})" if self.pg else f"adql_centroid({g.sql})"
+            return _Val(sql, _geom_column("point"), "point")
+        if not self.pg:
+            return _Val(f"adql_centroid({g.sql})", _geom_column("point"), "point")
+        if g.parts is None:
+            raise ADQLSemanticError("CENTROID of a polygon column is not supported on this "
+                                    "database; give the polygon's vertices")
+        vertices = [(g.parts[i], g.parts[i + 1]) for i in range(0, len(g.parts), 2)]
+        x = " + ".join(f"cos(radians({d})) * cos(radians({a}))" for a, d in vertices)
+        y = " + ".join(f"cos(radians({d})) * sin(radians({a}))" for a, d in vertices)
+        z = " + ".join(f"sin(radians({d}))" for _, d in vertices)
+        sql = f"spoint(atan2({y}, {x}), atan2({z}, sqrt(power({x}, 2) + power({y}, 2))))"
+        return _Val(sql, _geom_column("point"), "point")
 
     def distance(self, node: ast.FunctionCall, scope) -> _Val:
         args = node.args
@@ -1094,9 +1116,8 @@ class _Translator:
             raise ADQLSemanticError("DISTANCE needs two points")
         if self.pg:
             sql = f"degrees({a.sql} <-> {b.sql})"
-        elif all(_is_constructor(x, "POINT") for x in args):
-            p, q = self.point_coords(args[0], scope), self.point_coords(args[1], scope)
-            sql = f"adql_distance({p[0]}, {p[1]}, {q[0]}, {q[1]})"
+        elif a.parts and b.parts:
+            sql = f"adql_distance({', '.join(a.parts + b.parts)})"
         else:
             sql = f"adql_distance_p({a.sql}, {b.sql})"
         return _Val(sql, _col("double", unit="deg"))
@@ -1105,6 +1126,9 @@ class _Translator:
         """A top-level result column: geometry as DALI degrees (array on PostgreSQL)."""
         if not val.geom or not self.pg:
             return val.sql
+        if val.parts is not None:
+            nulls = " OR ".join(f"{p} IS NULL" for p in val.parts)
+            return f"(CASE WHEN {nulls} THEN NULL ELSE ARRAY[{', '.join(val.parts)}] END)"
         g = val.sql
         if val.geom == "point":
             return f"ARRAY[degrees(long({g})), degrees(lat({g}))]"
