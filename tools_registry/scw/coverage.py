@@ -16,7 +16,7 @@ from astropy.table import Column, Table
 from astropy.time import Time
 from matplotlib.figure import Figure
 
-from tools_registry.scw.filename import output_path, split_input
+from tools_registry.filename import output_path, split_input
 from tools_registry.scw.fov import FIELDS, region
 
 DEFAULT_INSTRUMENTS = "isgri,jemx1,jemx2,spi,omc"

@@ -14,7 +14,7 @@ from astropy import units as u
 from astropy.io import fits
 from matplotlib.figure import Figure
 
-from tools_registry.scw.filename import output_path, split_input
+from tools_registry.filename import output_path, split_input
 
 MAX_BINS = 10_000_000
 CHUNK_ROWS = 1_000_000
