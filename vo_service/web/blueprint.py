@@ -1,0 +1,81 @@
+"""The web blueprint and what every page shares: who is signed in, the CSRF token,
+links to the service's interfaces, and a reader of the service's own JSON documents."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.test import Client
+
+from .. import auth
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/ui/static")
+
+#: the pages, in the order of the navigation bar: (endpoint, label)
+NAVIGATION = (("web.select", "Select data"), ("web.workspace", "Workspace"),
+              ("web.tools", "Tools"), ("web.jobs", "Jobs"))
+
+
+def service_url(path: str = "") -> str:
+    """Absolute URL of a path of the service (what TOPCAT or a SAMP hub must be given)."""
+    base = current_app.config.get("HERA_BASE_URL") or request.host_url
+    return base.rstrip("/") + path
+
+
+def service_json(path: str):
+    """A public JSON document of the service (``/tools?format=json``, a tool's descriptor)
+    read through the application itself, without a network round trip; None when the
+    service does not answer it with 200 (for instance while a part is not installed)."""
+    response = Client(current_app).get(path, headers={"Accept": "application/json"})
+    try:
+        if response.status_code != 200:
+            return None
+        return json.loads(response.get_data())
+    except ValueError:
+        return None
+    finally:
+        response.close()
+
+
+@bp.app_template_filter("when")
+def when(value) -> str:
+    """A timestamp as the pages show it: UTC, to the second."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(timezone.utc) if value.tzinfo else value
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+@bp.app_template_filter("bytes")
+def human_bytes(size) -> str:
+    if size is None:
+        return ""
+    size = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+
+
+@bp.app_context_processor
+def page_context():
+    return {
+        "user": auth.current_user(),
+        "session_ended": g.get("session_ended", False),
+        "csrf_token": auth.csrf_token,
+        "navigation": NAVIGATION,
+        "tap_url": service_url("/tap"),
+    }
+
+
+@bp.errorhandler(HTTPException)
+def page_error(err: HTTPException):
+    """Errors of the pages are pages too (the service's interfaces answer in plain text)."""
+    from flask import render_template
+
+    return render_template("error.html", error=err), err.code

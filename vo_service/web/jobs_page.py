@@ -1,0 +1,76 @@
+"""The jobs pages: the user's jobs across every job list (TAP queries and tools), and a
+page per job that follows it live by polling the UWS job with ``WAIT``."""
+from __future__ import annotations
+
+from flask import abort, current_app, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from uws import FINAL, Phase
+
+from .. import auth
+from .blueprint import bp
+
+#: how many jobs the list shows at most
+LIST_LIMIT = 500
+
+
+def uws_endpoint(joblist: str) -> str | None:
+    """The blueprint name under which ``joblist`` is mounted (``uws.binding`` names a
+    mount after its job list), or None when it is not mounted in this application."""
+    name = "uws_" + joblist.replace("/", "_").replace(".", "_")
+    return name if name in current_app.blueprints else None
+
+
+def uws_job_url(joblist: str, job_id: str) -> str | None:
+    endpoint = uws_endpoint(joblist)
+    if endpoint is None:
+        return None
+    try:
+        return url_for(f"{endpoint}.job", job_id=job_id)
+    except BuildError:
+        return None
+
+
+def tool_name(joblist: str) -> str:
+    """What the pages call a job list: the tool's name, or "TAP query"."""
+    if joblist == "tap":
+        return "TAP query"
+    return joblist.removeprefix("tools/")
+
+
+def _phase_filter() -> list[Phase]:
+    phases = []
+    for value in request.args.getlist("phase"):
+        try:
+            phases.append(Phase(value.upper()))
+        except ValueError:
+            abort(400, f"unknown phase {value!r}")
+    return phases
+
+
+@bp.get("/ui/jobs")
+def jobs():
+    user = auth.current_user()
+    rows = []
+    if user is not None:
+        store = current_app.extensions["uws"].store
+        found = store.list(None, user.name, _phase_filter() or None, None, LIST_LIMIT)
+        rows = [{"job": j, "tool": tool_name(j.joblist)} for j in found]
+    return render_template("jobs.html", rows=rows, phases=[p.value for p in Phase],
+                           selected=request.args.getlist("phase"), limit=LIST_LIMIT,
+                           active=any(r["job"].phase not in FINAL for r in rows))
+
+
+@bp.get("/ui/jobs/<job_id>")
+def job(job_id):
+    found = current_app.extensions["uws"].store.get(job_id)
+    if found is None or found.owner != auth.current_owner():
+        abort(404, f"no job {job_id!r} of yours" + ("" if auth.current_user() else
+                                                     " (sign in to see your own jobs)"))
+    uws_url = uws_job_url(found.joblist, found.id)
+    results = [{"result": r, "url": f"{uws_url}/results/{r.id}" if uws_url else None,
+                "image": r.content_type.startswith("image/")} for r in found.results]
+    return render_template("job.html", job=found, tool=tool_name(found.joblist), uws_url=uws_url,
+                           results=results, final=found.phase in FINAL,
+                           tool_page=url_for("web.tool", name=tool_name(found.joblist))
+                           if found.joblist != "tap" else url_for("web.select"))

@@ -1,0 +1,274 @@
+/* The selection page: ADQL examples, the query through /tap/sync (JSON), a sortable and
+   paginated table, a sky plot of the pointings, save to Hera and send to TOPCAT. */
+"use strict";
+(function () {
+  const section = document.getElementById("results");
+  loadExamples();
+  if (section) runQuery(section);
+
+  async function loadExamples() {
+    const select = document.getElementById("examples");
+    const textarea = document.getElementById("adql");
+    try {
+      const response = await fetch("/tap/examples");
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const doc = new DOMParser().parseFromString(await response.text(), "text/html");
+      const queries = Array.from(doc.querySelectorAll('[property="query"]'));
+      select.innerHTML = "";
+      select.append(Hera.el("option", { value: "", text: `${queries.length} examples: choose one …` }));
+      for (const q of queries) {
+        const box = q.closest('[typeof="example"]') || q.parentElement;
+        const title = box.querySelector('[property="name"]');
+        select.append(Hera.el("option", { value: q.textContent.trim(),
+                                          text: title ? title.textContent.trim() : box.id || "example" }));
+      }
+      select.disabled = queries.length === 0;
+      select.addEventListener("change", () => { if (select.value) textarea.value = select.value; });
+    } catch (e) {
+      select.innerHTML = "";
+      select.append(Hera.el("option", { text: "no examples: /tap/examples did not answer" }));
+    }
+  }
+
+  // ---- the query -------------------------------------------------------------------------
+  async function runQuery(section) {
+    const status = document.getElementById("status-line");
+    const maxrec = Number(section.dataset.maxrec);
+    const params = new URLSearchParams({ REQUEST: "doQuery", LANG: "ADQL", QUERY: section.dataset.adql,
+                                         RESPONSEFORMAT: "json", MAXREC: String(maxrec) });
+    const started = performance.now();
+    let doc;
+    try {
+      const response = await Hera.request(`${section.dataset.sync}?${params}`);
+      if (!response.ok) { Hera.show(status, "The query failed: " + await Hera.errorText(response), "error"); return; }
+      doc = await response.json();
+    } catch (e) { Hera.show(status, "The query failed: " + e, "error"); return; }
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    const n = doc.data.length;
+    status.className = "";
+    status.id = "status-line";
+    status.textContent = n === 0 ? `No science window matches (${seconds} s).`
+      : `${n} row${n === 1 ? "" : "s"} in ${seconds} s` +
+        (n >= maxrec ? ` — the limit of ${maxrec} rows is reached: there may be more (raise "at most this many rows").` : ".");
+    status.dataset.rows = String(n);
+    const table = new ResultTable(doc, document.getElementById("result-table"), document.getElementById("pager"));
+    const sky = new SkyPlot(document.getElementById("sky"), doc, section.dataset, table);
+    table.onSelect = i => sky.highlight(i);
+    sky.onSelect = i => table.reveal(i);
+    setUpSave(section);
+    setUpSamp(section);
+  }
+
+  // ---- the table ---------------------------------------------------------------------------
+  function formatter(meta) {
+    const name = meta.name.toLowerCase();
+    if (name === "start_time" || name === "end_time")
+      return v => [v.toFixed(5), Hera.mjdToIso(v)];
+    if (name === "ra" || name === "dec" || name.endsWith("_ra") || name.endsWith("_dec")) return v => [v.toFixed(4)];
+    if (name.startsWith("good_") || name === "elapsed") return v => [v.toFixed(0)];
+    if (name === "dist") return v => [v.toFixed(3)];
+    if (meta.datatype === "double" || meta.datatype === "float") return v => [Number(v.toPrecision(7)).toString()];
+    return v => [String(v)];
+  }
+
+  class ResultTable {
+    constructor(doc, table, pager) {
+      this.meta = doc.metadata; this.data = doc.data; this.table = table; this.pager = pager;
+      this.order = this.data.map((_, i) => i); this.page = 0; this.size = 50; this.selected = null;
+      this.formats = this.meta.map(formatter);
+      this.numeric = this.meta.map(m => ["double", "float", "int", "long", "short", "unsignedByte"].includes(m.datatype));
+      this.head();
+      this.draw();
+    }
+    head() {
+      const tr = Hera.el("tr");
+      this.meta.forEach((m, c) => {
+        const th = Hera.el("th", { class: "sortable", title: m.description || m.name, "data-column": m.name,
+                                   onclick: () => this.sort(c, th) }, m.name);
+        if (m.unit) th.append(Hera.el("span", { class: "unit", text: m.unit }));
+        tr.append(th);
+      });
+      this.table.append(Hera.el("thead", {}, tr), this.body = Hera.el("tbody"));
+    }
+    sort(c, th) {
+      const descending = th.getAttribute("aria-sort") === "ascending";
+      this.table.querySelectorAll("th").forEach(h => h.removeAttribute("aria-sort"));
+      th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+      const sign = descending ? -1 : 1, numeric = this.numeric[c];
+      this.order.sort((a, b) => {
+        const x = this.data[a][c], y = this.data[b][c];
+        if (x === null) return 1; if (y === null) return -1;
+        return sign * (numeric ? x - y : String(x).localeCompare(String(y)));
+      });
+      this.page = 0;
+      this.draw();
+    }
+    reveal(i) {
+      this.selected = i;
+      this.page = Math.floor(this.order.indexOf(i) / this.size);
+      this.draw();
+      const row = this.body.querySelector("tr.highlight");
+      if (row) row.scrollIntoView({ block: "nearest" });
+    }
+    draw() {
+      const pages = Math.max(1, Math.ceil(this.data.length / this.size));
+      this.page = Math.min(this.page, pages - 1);
+      const first = this.page * this.size, rows = this.order.slice(first, first + this.size);
+      this.body.replaceChildren(...rows.map(i => {
+        const tr = Hera.el("tr", { class: i === this.selected ? "highlight" : null, "data-row": String(i),
+                                  onclick: () => { this.selected = i; this.draw(); if (this.onSelect) this.onSelect(i); } });
+        this.data[i].forEach((v, c) => {
+          if (v === null) { tr.append(Hera.el("td", { class: "muted" }, "")); return; }
+          const [text, title] = this.formats[c](v);
+          tr.append(Hera.el("td", { class: this.numeric[c] ? "num" : null, title }, text));
+        });
+        return tr;
+      }));
+      const sizes = Hera.el("select", { id: "page-size", onchange: e => { this.size = Number(e.target.value); this.page = 0; this.draw(); } },
+        ...[25, 50, 100, 250].map(s => Hera.el("option", { value: String(s), selected: s === this.size ? "selected" : null }, `${s} per page`)));
+      this.pager.replaceChildren(
+        Hera.el("button", { type: "button", class: "small", id: "page-prev", disabled: this.page === 0 ? "disabled" : null,
+                            onclick: () => { this.page--; this.draw(); } }, "◀ Previous"),
+        Hera.el("span", { id: "page-info" }, this.data.length ? `rows ${first + 1}–${first + rows.length} of ${this.data.length} · page ${this.page + 1} of ${pages}` : ""),
+        Hera.el("button", { type: "button", class: "small", id: "page-next", disabled: this.page >= pages - 1 ? "disabled" : null,
+                            onclick: () => { this.page++; this.draw(); } }, "Next ▶"),
+        sizes);
+    }
+  }
+
+  // ---- the sky plot --------------------------------------------------------------------------
+  const RAD = Math.PI / 180, SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  class SkyPlot {
+    constructor(root, doc, where, table) {
+      this.root = root; this.points = [];
+      const names = doc.metadata.map(m => m.name.toLowerCase());
+      const ra = names.indexOf("ra"), dec = names.indexOf("dec"), id = names.indexOf("scw_id"), type = names.indexOf("scw_type");
+      const caption = document.getElementById("sky-caption");
+      if (ra < 0 || dec < 0) { root.style.display = "none"; caption.textContent = "No ra and dec columns: no sky plot."; return; }
+      this.centre = where.ra !== undefined ? { ra: Number(where.ra), dec: Number(where.dec), radius: Number(where.radius), name: where.target } : null;
+      const project = this.centre ? this.tangent() : this.hammer();
+      doc.data.forEach((row, i) => {
+        if (row[ra] === null || row[dec] === null) return;
+        const p = project(row[ra], row[dec]);
+        if (!p) return;
+        const c = svg("circle", { cx: p[0].toFixed(1), cy: p[1].toFixed(1), r: 2.6,
+                                  class: "pt" + (type >= 0 && row[type] === "slew" ? " slew" : ""), "data-row": i });
+        c.append(svg("title", {}, `${id >= 0 ? row[id] : "row " + (i + 1)}  RA ${row[ra].toFixed(3)} Dec ${row[dec].toFixed(3)}`));
+        c.addEventListener("click", () => { this.highlight(i); if (this.onSelect) this.onSelect(i); });
+        this.root.append(c);
+        this.points[i] = c;
+      });
+      const shown = this.points.filter(Boolean).length;
+      caption.textContent = (this.centre
+        ? `Pointing directions (spacecraft X axis) within ${this.centre.radius}° of ${this.centre.name || "the position"}, tangent-plane projection, north up, east left.`
+        : "Pointing directions (spacecraft X axis), equatorial Hammer–Aitoff projection centred on RA 180°, east left.")
+        + ` ${shown} plotted; blue: pointings, orange: slews; click a point to find its row.`;
+    }
+    highlight(i) {
+      if (this.current) this.current.classList.remove("sel");
+      this.current = this.points[i];
+      if (this.current) { this.current.classList.add("sel"); this.root.append(this.current); }
+    }
+    tangent() {
+      const { ra: ra0, dec: dec0, radius } = this.centre;
+      const extent = radius * 1.12, cx = 360, cy = 190, scale = 175 / Math.tan(extent * RAD);
+      const project = (ra, dec) => {
+        const d = (ra - ra0) * RAD, c = Math.sin(dec0 * RAD) * Math.sin(dec * RAD) + Math.cos(dec0 * RAD) * Math.cos(dec * RAD) * Math.cos(d);
+        if (c <= 0) return null;
+        const xi = Math.cos(dec * RAD) * Math.sin(d) / c;
+        const eta = (Math.cos(dec0 * RAD) * Math.sin(dec * RAD) - Math.sin(dec0 * RAD) * Math.cos(dec * RAD) * Math.cos(d)) / c;
+        return [cx - scale * xi, cy - scale * eta];
+      };
+      const r = scale * Math.tan(radius * RAD);
+      this.root.append(svg("rect", { x: cx - 185, y: 5, width: 370, height: 370, class: "outline" }));
+      const step = niceStep(radius);
+      for (let s = step; s < extent; s += step) {
+        this.root.append(svg("circle", { cx, cy, r: scale * Math.tan(s * RAD), class: "grid-line" }));
+        this.root.append(svg("text", { x: cx + 3, y: cy - scale * Math.tan(s * RAD) - 2 }, `${+s.toFixed(2)}°`));
+      }
+      this.root.append(svg("line", { x1: cx - 185, y1: cy, x2: cx + 185, y2: cy, class: "grid-line" }));
+      this.root.append(svg("line", { x1: cx, y1: 5, x2: cx, y2: 375, class: "grid-line" }));
+      this.root.append(svg("circle", { cx, cy, r, class: "cone" }));
+      this.root.append(svg("path", { d: `M${cx - 7},${cy}h14M${cx},${cy - 7}v14`, class: "target" }));
+      this.root.append(svg("text", { x: cx - 180, y: cy - 4 }, "E"), svg("text", { x: cx + 4, y: 17 }, "N"));
+      this.root.append(svg("text", { x: 560, y: 30, style: "font-size:13px;fill:#1d2433" }, this.centre.name || "position"));
+      this.root.append(svg("text", { x: 560, y: 48 }, `RA ${ra0.toFixed(4)}°`), svg("text", { x: 560, y: 62 }, `Dec ${dec0.toFixed(4)}°`));
+      this.root.append(svg("text", { x: 560, y: 76 }, `radius ${radius}°`));
+      return project;
+    }
+    hammer() {
+      const cx = 360, cy = 190, sx = 350 / (2 * Math.SQRT2), sy = 180 / Math.SQRT2;
+      const project = (ra, dec) => {
+        let l = (ra - 180) * RAD; const b = dec * RAD;
+        const z = Math.sqrt(1 + Math.cos(b) * Math.cos(l / 2));
+        return [cx - sx * 2 * Math.SQRT2 * Math.cos(b) * Math.sin(l / 2) / z, cy - sy * Math.SQRT2 * Math.sin(b) / z];
+      };
+      this.root.append(svg("ellipse", { cx, cy, rx: 350, ry: 180, class: "outline" }));
+      for (let ra = 0; ra <= 360; ra += 60) this.root.append(svg("path", { d: line(project, d => [Math.min(ra, 359.999), d], -90, 90), class: "grid-line" }));
+      for (let dec = -60; dec <= 60; dec += 30) this.root.append(svg("path", { d: line(project, r => [r, dec], 0.001, 359.999), class: "grid-line" }));
+      for (let ra = 60; ra < 360; ra += 60) { const p = project(ra, 0); this.root.append(svg("text", { x: p[0] + 2, y: p[1] - 2 }, `${ra}°`)); }
+      return project;
+    }
+  }
+  function line(project, at, from, to) {
+    const parts = [];
+    for (let i = 0; i <= 60; i++) { const p = project(...at(from + (to - from) * i / 60)); parts.push(`${i ? "L" : "M"}${p[0].toFixed(1)},${p[1].toFixed(1)}`); }
+    return parts.join("");
+  }
+  function niceStep(radius) {
+    for (const s of [0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10, 15, 30, 45]) if (radius / s <= 4) return s;
+    return 60;
+  }
+
+  // ---- save to Hera and SAMP -----------------------------------------------------------------
+  function setUpSave(section) {
+    const form = document.getElementById("save-form"), name = document.getElementById("save-name");
+    const format = document.getElementById("save-format"), out = document.getElementById("save-status");
+    const extension = { fits: ".fits", votable: ".xml", csv: ".csv" };
+    format.addEventListener("change", () => {
+      name.value = name.value.replace(/\.(fits|fit|xml|vot|votable|csv)$/i, "") + extension[format.value];
+    });
+    form.addEventListener("submit", async event => {
+      event.preventDefault();
+      if (!Hera.signedIn()) return;
+      const dest = name.value.trim().replace(/^\/+/, "");
+      if (!dest) { Hera.show(out, "Give the file a name, for instance selections/crab.fits.", "error"); return; }
+      Hera.show(out, `Saving to ${dest} …`, "info");
+      const body = new URLSearchParams({ REQUEST: "doQuery", LANG: "ADQL", QUERY: section.dataset.adql,
+        RESPONSEFORMAT: format.value, MAXREC: section.dataset.maxrec, DEST: dest });
+      try {
+        const response = await Hera.request(section.dataset.sync, { method: "POST", body });
+        if (!response.ok) { Hera.show(out, "Not saved: " + await Hera.errorText(response), "error"); return; }
+        let entry = null;
+        try { entry = await response.json(); } catch (e) { /* not a JSON entry */ }
+        const path = (entry && entry.path) || dest, folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+        out.className = "notice ok"; out.hidden = false; out.id = "save-status";
+        out.replaceChildren("Saved to Hera: ", Hera.el("a", { href: `/ui/workspace/${folder}`, id: "saved-link" }, path),
+          entry && entry.size !== undefined ? ` (${Hera.bytes(entry.size)})` : "",
+          " · ", Hera.el("a", { href: `/ui/tools/scw_coverage?scw_table=${encodeURIComponent(path)}` }, "compute its coverage with scw_coverage"));
+      } catch (e) { Hera.show(out, "Not saved: " + e, "error"); }
+    });
+  }
+
+  async function setUpSamp(section) {
+    const button = document.getElementById("samp-button"), note = document.getElementById("samp-note");
+    if (!(await Samp.hubRunning())) {
+      button.title = "No SAMP hub answers on this computer";
+      note.textContent = "Open in TOPCAT: no SAMP hub answers on this computer. Start TOPCAT (it runs a hub), then reload this page — or download the VOTable.";
+      return;
+    }
+    button.disabled = false; button.title = "Send the table to TOPCAT and other SAMP clients";
+    note.textContent = "A SAMP hub is running: the button sends the VOTable URL (public rows) to TOPCAT; the hub asks you to accept Hera first.";
+    button.addEventListener("click", async () => {
+      try { await Samp.sendTable(section.dataset.votableUrl, "Hera science windows"); note.textContent = "Sent to the SAMP hub."; }
+      catch (e) { note.textContent = "SAMP: " + e.message; }
+    });
+  }
+})();
