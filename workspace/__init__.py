@@ -10,4 +10,10 @@ Python use (tool executors, the TAP "save" hooks)::
 from .records import create_tables
 from .store import Workspace, WorkspaceError
 
-__all__ = ["Workspace", "WorkspaceError", "create_tables"]
+__all__ = ["Workspace", "WorkspaceError", "create_tables", "init_app"]
+
+
+def init_app(app) -> None:
+    """Serve the REST API under ``/workspace/``."""
+    from . import http
+    http.init_app(app)
