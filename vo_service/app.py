@@ -14,7 +14,7 @@ from uws import JobManager, Limits, UWSError
 from uws.store import JobStore
 from uws.waiting import PhaseWatch
 
-from . import auth, config as configuration, users
+from . import auth, config as configuration, users, web
 
 
 @dataclass
@@ -50,8 +50,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["uws"] = jobs
     app.extensions["uws_watch"] = PhaseWatch(redis)
 
+    auth.init_sessions(app)
     app.before_request(auth.load_user)
     workspace.init_app(app)
+    web.init_app(app)
     _error_handlers(app)
     return app
 
