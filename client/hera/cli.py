@@ -112,7 +112,7 @@ def _interrupted(run: Run) -> int:
     """Ctrl-C while a job runs: ask whether to abort it."""
     print(f"\ninterrupted; the job runs on: {run.url}", file=sys.stderr)
     try:
-        answer = input("abort the remote job? [y/N] ") if sys.stdin.isatty() else "n"
+        answer = input("abort the remote job? [y/N] ")
     except (KeyboardInterrupt, EOFError):
         answer = "n"
     if answer.strip().lower() in ("y", "yes"):
@@ -490,8 +490,18 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+class _Stderr(logging.Handler):
+    """Notes of the library (retries) as ``hera: ...`` lines on the current stderr."""
+
+    def emit(self, record):
+        print(f"hera: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
-    logging.basicConfig(format="hera: %(message)s", level=logging.WARNING, stream=sys.stderr)
+    log = logging.getLogger("hera")
+    if not any(isinstance(h, _Stderr) for h in log.handlers):
+        log.addHandler(_Stderr(logging.WARNING))
+        log.propagate = False
     args = parser().parse_args(argv)
     if not getattr(args, "func", None):
         parser().print_help(sys.stderr)

@@ -1,0 +1,384 @@
+"""The ``hera`` client (command and Python API) against a real service.
+
+The service runs in a subprocess (werkzeug, threaded) on the test's own data directory
+and queue, jobs run on real ``hera worker`` processes, and the client talks to it over
+HTTP exactly as it would from a laptop. Retries and error messages are checked against
+a tiny HTTP server started by the test; parsing of tool lines and scripts needs no
+network at all.
+"""
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hera
+from hera import cli
+from hera.batch import State, Task, read_tasks
+from hera.errors import HeraError
+from hera.script import WorkspacePath, bind, line_arguments, parse_script, temporaries
+
+REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+
+#: the service under test: the application as ``hera serve`` builds it, plus the UWS
+#: tests' job list at /test-jobs, served by werkzeug on a free port; prints its URL and
+#: a user's token on its first line
+SERVER = r"""
+import json
+from werkzeug.serving import make_server
+from uws import JobList
+from uws.binding import mount
+from vo_service import create_app, users
+from vo_service.app import init_database
+
+app = create_app()
+init_database(app)
+mount(app, JobList("test", "uws_test_executors:run", title="test jobs"), "/test-jobs")
+token = users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
+server = make_server("127.0.0.1", 0, app, threaded=True)
+url = f"http://127.0.0.1:{server.server_port}"
+app.config["HERA_BASE_URL"] = url
+print(json.dumps({"url": url, "token": token}), flush=True)
+server.serve_forever()
+"""
+
+
+def has_route(prefix: str) -> bool:
+    """Whether the service application serves ``prefix`` (the tools and workspace are
+    other areas of the project that land separately)."""
+    from vo_service import create_app
+    try:
+        app = create_app({"HERA_DATA_DIR": "/tmp/hera-route-probe", "HERA_REDIS_URL": None})
+    except Exception:
+        return False
+    return any(str(rule).startswith(prefix) for rule in app.url_map.iter_rules())
+
+
+needs_tools = pytest.mark.skipif(not has_route("/tools") or not has_route("/workspace"),
+                                 reason="the tools registry and workspace HTTP layers are not in the service yet")
+
+
+@pytest.fixture(autouse=True)
+def private_config(tmp_path, monkeypatch):
+    """Every test has its own XDG config home and no HERA_URL/HERA_TOKEN from outside."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("HERA_URL", raising=False)
+    monkeypatch.delenv("HERA_TOKEN", raising=False)
+    monkeypatch.setenv("HERA_RETRIES", "2")
+
+
+@pytest.fixture
+def service(config, tmp_path):
+    """The service in a subprocess: ``(url, token)`` of user alice."""
+    env = {**os.environ, **{k: str(v) for k, v in config.items()},
+           "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO)])}
+    log = open(tmp_path / "service.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=log, start_new_session=True)
+    try:
+        line = proc.stdout.readline()
+        if not line:
+            proc.wait(10)
+            pytest.fail("the service did not start:\n" + (tmp_path / "service.log").read_text()[-3000:])
+        info = json.loads(line)
+        yield info["url"], info["token"]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture
+def logged_in(service, monkeypatch):
+    url, token = service
+    monkeypatch.setenv("HERA_URL", url)
+    monkeypatch.setenv("HERA_TOKEN", token)
+    return hera.Client()
+
+
+def hera_cmd(capsys, *argv) -> tuple[int, str, str]:
+    """Run the ``hera`` command in this process: (exit status, stdout, stderr)."""
+    status = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+# -- tool lines and scripts, without the network ----------------------------------------
+FTLIST = {"name": "ftlist", "parameters": [
+    {"name": "infile", "type": "file", "direction": "in", "required": True},
+    {"name": "option", "type": "string", "required": True},
+    {"name": "outfile", "type": "file", "direction": "out"},
+    {"name": "rownum", "type": "boolean"},
+]}
+
+
+def test_positional_words_follow_the_descriptor_order_and_names_may_come_anywhere():
+    assert bind(FTLIST, ["rate.fits", "hck", "outfile=out.txt"]) == \
+        {"infile": "rate.fits", "option": "hck", "outfile": "out.txt"}
+    # a name given takes its parameter out of the positional order
+    assert bind(FTLIST, ["option=H", "rate.fits", "o.txt"]) == \
+        {"infile": "rate.fits", "option": "H", "outfile": "o.txt"}
+    # names match case-insensitively and keep the descriptor's spelling
+    assert bind(FTLIST, ["INFILE=a.fits", "K"], {"RowNum": True}) == \
+        {"infile": "a.fits", "option": "K", "rownum": True}
+
+
+def test_words_with_equals_signs_inside_filters_stay_positional():
+    assert bind(FTLIST, ["rate.fits[rate==100]", "x=1"]) == {"infile": "rate.fits[rate==100]", "option": "x=1"}
+
+
+@pytest.mark.parametrize("args,params,words", [
+    (["infile=a", "nosuch=1"], {}, None),  # an unknown name=value is positional: one too many here
+    (["a", "b", "c", "d", "e"], {}, "too many positional"),
+    (["infile=a"], {"infile": "b"}, "given twice"),
+    ([], {"colour": "red"}, "no parameter 'colour'"),
+])
+def test_bad_tool_words_are_one_clear_error(args, params, words):
+    if words is None:
+        assert bind(FTLIST, args, params)["option"] == "nosuch=1"
+        return
+    with pytest.raises(HeraError, match=words):
+        bind(FTLIST, args, params)
+
+
+def test_scripts_skip_comments_and_blank_lines_and_keep_line_numbers():
+    text = ("# the seed's script\n\nftcopy 'rate.fit[col rate]' %1\n  # indented comment\n"
+            "ftcopy '%1[rate > 100]' %2\nftlist %2 hck outfile=$1\n")
+    lines = parse_script(text, ["out.txt"])
+    assert [(line.number, line.tool) for line in lines] == [(3, "ftcopy"), (5, "ftcopy"), (6, "ftlist")]
+    assert lines[0].args == ["rate.fit[col rate]", "%1"]
+    assert lines[1].args == ["%1[rate > 100]", "%2"]
+    assert lines[2].args == ["%2", "hck", "outfile=out.txt"]
+    assert temporaries(lines) == {1, 2}
+
+
+def test_temporaries_become_workspace_paths_with_their_filters():
+    positional, named = line_arguments(FTLIST, ["%1[rate > 100]", "hck", "outfile=%2"], "hera-runs/s")
+    assert positional == [WorkspacePath("hera-runs/s/tmp1.fits", "[rate > 100]"), "hck"]
+    assert named == {"outfile": WorkspacePath("hera-runs/s/tmp2.fits")}
+    assert str(positional[0]) == "hera-runs/s/tmp1.fits[rate > 100]"
+
+
+@pytest.mark.parametrize("text,words", [
+    ("ftlist $2 H\n", "line 1: \\$2 is used but the script got 1 argument"),
+    ("# c\nftcopy 'a.fits[col x] b\n", "line 2: No closing quotation"),
+])
+def test_script_errors_name_the_line(text, words):
+    with pytest.raises(HeraError, match=words):
+        parse_script(text, ["one"])
+
+
+def test_batch_files_are_lines_or_csv_and_the_state_file_remembers_finished_runs(tmp_path):
+    lines = tmp_path / "runs.txt"
+    lines.write_text("# two runs\nftlist a.fits H\n\nftlist b.fits K outfile=b.txt\n")
+    tasks = read_tasks(lines)
+    assert [(t.number, t.tool, t.args) for t in tasks] == [(2, "ftlist", ["a.fits", "H"]),
+                                                           (4, "ftlist", ["b.fits", "K", "outfile=b.txt"])]
+    table = tmp_path / "runs.csv"
+    table.write_text("infile,option,outfile\na.fits,H,\nb.fits,K,b.txt\n")
+    tasks = read_tasks(table, tool="ftlist")
+    assert [(t.number, t.params) for t in tasks] == [(2, {"infile": "a.fits", "option": "H"}),
+                                                      (3, {"infile": "b.fits", "option": "K", "outfile": "b.txt"})]
+    with pytest.raises(HeraError, match="no tool"):
+        read_tasks(table)
+    (tmp_path / "bad.txt").write_text("ftcopy a.fits %1\n")
+    with pytest.raises(HeraError, match="temporaries belong in scripts"):
+        read_tasks(tmp_path / "bad.txt")
+    state = State(tmp_path / "s")
+    key = Task(2, "ftlist", ["a.fits", "H"]).key
+    state.add({"key": key, "phase": "ERROR"})
+    state.add({"key": key, "phase": "COMPLETED"})
+    with open(state.path, "a") as f:
+        f.write('{"key": "cut by a cra')
+    assert state.load()[key]["phase"] == "COMPLETED"
+    assert Task(2, "ftlist", ["a.fits", "K"]).key != key
+
+
+def test_run_options_may_come_anywhere_among_the_tool_words():
+    opts, words = cli._split_run_words(["fsort", "--keep-remote", "infile=a.fits", "--run-id", "r1", "x=1"])
+    assert opts == {"keep_remote": True, "run_id": "r1"}
+    assert words == ["fsort", "infile=a.fits", "x=1"]
+    assert cli._split_run_words(["t", "--", "--keep-remote"])[1] == ["t", "--keep-remote"]
+
+
+# -- login and configuration ------------------------------------------------------------
+def test_login_stores_url_and_token_privately_and_the_environment_overrides_it(service, capsys, tmp_path, monkeypatch):
+    url, token = service
+    status, _, err = hera_cmd(capsys, "login", url + "/", "--token", token)
+    assert status == 0, err
+    path = tmp_path / "xdg" / "hera" / "config.json"
+    assert json.loads(path.read_text()) == {"url": url, "token": token}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert hera.Client().url == url and hera.Client().token == token
+    status, out, _ = hera_cmd(capsys, "login")
+    assert f"url: {url}" in out and str(path) in out
+    monkeypatch.setenv("HERA_URL", "http://elsewhere.example:9")
+    monkeypatch.setenv("HERA_TOKEN", "other")
+    client = hera.Client()
+    assert (client.url, client.token) == ("http://elsewhere.example:9", "other")
+    assert hera.Client("http://explicit:1", "t").url == "http://explicit:1"
+    assert hera_cmd(capsys, "logout")[0] == 0
+    assert not path.exists()
+
+
+def test_login_with_a_wrong_token_fails_in_one_line_and_stores_nothing(service, capsys, tmp_path):
+    url, _ = service
+    status, _, err = hera_cmd(capsys, "login", url, "--token", "not-a-token")
+    assert status == 1
+    assert err.count("\n") == 1 and err.startswith("hera: error: login to") and "401" in err
+    assert not (tmp_path / "xdg" / "hera" / "config.json").exists()
+
+
+def test_without_a_service_the_client_says_how_to_configure_one(capsys):
+    status, _, err = hera_cmd(capsys, "jobs", "list")
+    assert status == 1
+    assert err == "hera: error: no service URL: run 'hera login URL' or set HERA_URL\n"
+
+
+# -- retries and error messages, against a tiny HTTP server -----------------------------
+class Flaky(http.server.BaseHTTPRequestHandler):
+    """Answers GET /tools with ``plan[n]`` for the n-th request: (status, JSON body)."""
+
+    plan: list = []
+    seen: list = []
+
+    def do_GET(self):
+        self.seen.append((self.path, self.headers.get("Authorization")))
+        status, body = self.plan[min(len(self.seen), len(self.plan)) - 1]
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def flaky():
+    Flaky.plan, Flaky.seen = [], []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", Flaky
+    server.shutdown()
+
+
+def test_5xx_answers_are_retried_with_backoff_until_the_service_answers(flaky, capsys):
+    url, handler = flaky
+    tools = {"tools": [{"name": "ftcopy", "version": "1.0", "summary": "copy"}]}
+    handler.plan = [(503, {"error": "busy"}), (502, {"error": "gateway"}), (200, tools)]
+    start = time.monotonic()
+    status, out, err = hera_cmd(capsys, "--url", url, "--token", "tok", "tools", "list")
+    assert status == 0, err
+    assert out.split() == ["ftcopy", "1.0", "copy"]
+    assert len(handler.seen) == 3
+    assert all(auth == "Bearer tok" for _, auth in handler.seen)
+    assert "retry 1/2" in err and "retry 2/2" in err
+    assert time.monotonic() - start >= 0.3 * 3  # backoff 0.5 s then 1 s, with +-25% jitter
+
+
+def test_retries_give_up_with_the_services_own_message(flaky, capsys):
+    url, handler = flaky
+    handler.plan = [(503, {"error": "the queue is full"})]
+    status, _, err = hera_cmd(capsys, "--url", url, "tools", "list")
+    assert status == 1 and len(handler.seen) == 3
+    assert err.splitlines()[-1] == "hera: error: GET /tools?format=json: 503 the queue is full"
+
+
+def test_client_errors_are_not_retried(flaky):
+    url, handler = flaky
+    handler.plan = [(400, {"error": "no such format"})]
+    with pytest.raises(HeraError, match="400 no such format") as info:
+        hera.Client(url).tools()
+    assert info.value.status == 400 and len(handler.seen) == 1
+
+
+def test_network_failures_are_retried_then_reported_in_one_line(capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    status, _, err = hera_cmd(capsys, "--url", f"http://127.0.0.1:{port}", "ws", "ls")
+    assert status == 1
+    lines = err.splitlines()
+    assert len(lines) == 3 and "retry 1/2" in lines[0] and "retry 2/2" in lines[1]
+    assert lines[2].startswith(f"hera: error: cannot reach http://127.0.0.1:{port}: ") and "refused" in lines[2]
+
+
+# -- UWS job verbs against the real service ----------------------------------------------
+def test_jobs_show_wait_abort_and_rm_work_on_job_urls(logged_in, worker, capsys):
+    done = logged_in.uws.create("test-jobs", {"sleep": "0.2", "echo": "hello"})
+    status, out, err = hera_cmd(capsys, "jobs", "wait", done.url)
+    assert (status, out) == (0, "COMPLETED\n"), err
+    status, out, _ = hera_cmd(capsys, "jobs", "show", done.url)
+    assert f"job {done.id}: COMPLETED" in out and "sleep = 0.2" in out and "out: " in out
+    assert logged_in.job(done.url).owner == "alice"
+
+    failing = logged_in.uws.create("test-jobs", {"fail": "the detector is off"})
+    status, out, err = hera_cmd(capsys, "jobs", "wait", failing.url)
+    assert (status, out) == (1, "ERROR\n") and "the detector is off" in err
+
+    slow = logged_in.uws.create("test-jobs", {"sleep": "60"})
+    logged_in.uws.wait(slow, timeout=0)
+    status, _, err = hera_cmd(capsys, "jobs", "abort", slow.url)
+    assert status == 0 and "ABORTED" in err
+    assert logged_in.job(slow.url).phase == "ABORTED"
+
+    assert hera_cmd(capsys, "jobs", "rm", slow.url)[0] == 0
+    status, _, err = hera_cmd(capsys, "jobs", "show", slow.url)
+    assert status == 1 and "404" in err and err.count("\n") == 1
+
+
+def test_wait_with_a_timeout_returns_the_phase_it_found(logged_in, capsys):
+    pending = logged_in.uws.create("test-jobs", {"sleep": "1"}, run=False)
+    start = time.monotonic()
+    status, out, _ = hera_cmd(capsys, "jobs", "wait", pending.url, "--timeout", "1")
+    assert (status, out) == (1, "PENDING\n")
+    assert time.monotonic() - start < 10
+
+
+# -- the server's hera command offers the client's ----------------------------------------
+def test_the_server_command_forwards_the_client_commands(tmp_path):
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HERA_RETRIES": "0"}
+    env.pop("HERA_URL", None)
+    server_cli = [sys.executable, "-m", "vo_service.cli"]
+    listing = subprocess.run(server_cli + ["--help"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    for name in ("serve", "worker", "user", "run", "runsc", "batch", "query", "ws", "jobs", "login", "tools"):
+        assert f"\n  {name} " in listing.stdout, name
+    usage = subprocess.run(server_cli + ["run", "--help"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: hera run TOOL")
+    failed = subprocess.run(server_cli + ["query", "SELECT 1"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert failed.returncode == 1 and failed.stderr.strip().startswith("hera: error: no service URL")
+
+
+# -- install footprint ----------------------------------------------------------------
+def test_the_client_installs_alone_in_under_10_mb(tmp_path):
+    """A fresh venv (without pip) holding only the client: under 10 MB, no Flask, works."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
+                    str(REPO / "client")], check=True, capture_output=True)
+    size = sum(p.lstat().st_size for p in venv.rglob("*") if not p.is_symlink() and p.is_file())
+    assert size < 10 * 1024 * 1024, size
+    probe = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import sys, hera, hera.cli; import importlib.util as u; "
+                            "print(hera.__version__, u.find_spec('flask') is None, u.find_spec('click') is None)"],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert probe.stdout.split() == [hera.__version__, "True", "True"], probe.stderr
+    version = subprocess.run([str(venv / "bin" / "hera"), "--version"], capture_output=True, text=True)
+    assert version.stdout.strip() == f"hera-client {hera.__version__}"
