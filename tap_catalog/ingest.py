@@ -63,6 +63,7 @@ ALIASES = {
     "target_name": ("target_name", "target", "object", "obj_name", "name"),
     "pi_name": ("pi_name", "pi", "pi_lname"),
     "public_date": ("public_date", "release_date", "obs_release_date"),
+    "proprietary_group": ("proprietary_group", "group", "data_group"),
     "data_in_archive": ("data_in_archive", "data_in_heasarc", "in_archive"),
 }
 SCW_TYPES = {"pointing", "slew", "engineering"}
@@ -285,6 +286,8 @@ def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
         **{k: (None if get(k) is None else _text(get(k)))
            for k in ("obs_id", "proposal_id", "obs_type", "target_name", "pi_name")},
         "public_date": None if public_mjd is None else mjd_to_iso(public_mjd),
+        # a private window without a group is seen by nobody until its public date
+        "proprietary_group": None if get("proprietary_group") is None else _text(get("proprietary_group")),
         "data_in_archive": True if archive is None else _flag(archive),
         "lii": None if lii is None else round(lii, 6), "bii": None if bii is None else round(bii, 6),
     })

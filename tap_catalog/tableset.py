@@ -56,6 +56,9 @@ class Table:
     sky: tuple[str, str] | None = None
     #: the view's definition, for type == "view" (written in the common SQL subset)
     definition: dict[str, str] | None = None
+    #: the qualified SQL name to read it by, when it differs from ``name`` (a TAP_UPLOAD
+    #: table is a PostgreSQL temporary table: ``pg_temp.<name>``)
+    sql_name: str | None = None
 
     @property
     def schema_name(self) -> str:

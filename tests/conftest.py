@@ -140,3 +140,22 @@ def wait_for(predicate, timeout=20.0, interval=0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not reached within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def postgres_database_url():
+    """A PostgreSQL database of this test session's own (``hera_test_<random>``, with
+    pgsphere), dropped at the end: parallel runs never share tables."""
+    import sqlalchemy
+
+    name = f"hera_test_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL does not answer at {POSTGRES_URL}: {exc}")
+    yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -8,8 +8,12 @@ from redis import Redis
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
+import tap_catalog.http
 import workspace
+from tap_catalog import database as catalog_database, tap_schema
 from tap_catalog.database import make_engine
+from tap_catalog.query import Limits as TapLimits
+from tap_catalog.tableset import TableSet
 from uws import JobManager, Limits, UWSError
 from uws.store import JobStore
 from uws.waiting import PhaseWatch
@@ -24,6 +28,9 @@ class Hera:
     engine: Engine
     redis: Redis | None
     jobs: JobManager
+    #: the declared catalogue tables (TAP_SCHEMA, VOSI tables, ADQL names)
+    tableset: TableSet | None = None
+    tap_limits: TapLimits = TapLimits()
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -46,13 +53,21 @@ def create_app(overrides: dict | None = None) -> Flask:
         heartbeat_timeout=int(app.config["HERA_HEARTBEAT_TIMEOUT"]),
     )
     jobs = JobManager(store, redis, data_dir, limits, app.config["HERA_QUEUE"])
-    app.extensions["hera"] = Hera(engine, redis, jobs)
+    tap_limits = TapLimits(
+        maxrec_default=int(app.config["HERA_TAP_MAXREC_DEFAULT"]),
+        maxrec_hard=int(app.config["HERA_TAP_MAXREC_MAX"]),
+        sync_timeout=float(app.config["HERA_TAP_SYNC_TIMEOUT"]),
+        upload_hard=int(app.config["HERA_TAP_UPLOAD_MAX"]),
+        upload_allow_private=bool(app.config["HERA_TAP_UPLOAD_ALLOW_PRIVATE"]),
+    )
+    app.extensions["hera"] = Hera(engine, redis, jobs, TableSet.load(), tap_limits)
     app.extensions["uws"] = jobs
     app.extensions["uws_watch"] = PhaseWatch(redis)
 
     auth.init_sessions(app)
     app.before_request(auth.load_user)
     workspace.init_app(app)
+    tap_catalog.http.init_app(app)
     web.init_app(app)
     _error_handlers(app)
     return app
@@ -66,6 +81,8 @@ def init_database(app: Flask) -> None:
     users.metadata.create_all(engine)
     workspace.create_tables(engine)
     app.extensions["hera"].jobs.store.create_tables()
+    catalog_database.create_catalog(engine, app.extensions["hera"].tableset)
+    tap_schema.fill(engine, app.extensions["hera"].tableset)
 
 
 def _error_handlers(app: Flask):

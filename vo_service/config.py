@@ -31,6 +31,17 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # name of the RQ queue the jobs go to
     "QUEUE": "hera",
+    # TAP: rows returned when MAXREC is not given, and the most that MAXREC can ask for
+    "TAP_MAXREC_DEFAULT": 100_000,
+    "TAP_MAXREC_MAX": 10_000_000,
+    # TAP: a sync query running longer than this is stopped with an error (s)
+    "TAP_SYNC_TIMEOUT": 60,
+    # TAP: largest uploaded table (bytes), and whether UPLOAD by URL may reach hosts that
+    # resolve to loopback, private or link-local addresses
+    "TAP_UPLOAD_MAX": 16 * 1024 * 1024,
+    "TAP_UPLOAD_ALLOW_PRIVATE": False,
+    # TAP: rows of demo science windows `hera serve` loads into an empty catalogue (0: none)
+    "TAP_DEMO_ROWS": 20_000,
     # workspace quota of a user whose record sets none (bytes, files)
     "WORKSPACE_QUOTA_BYTES": 10 * 1024**3,
     "WORKSPACE_QUOTA_FILES": 10000,

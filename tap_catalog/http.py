@@ -1,0 +1,137 @@
+"""The TAP 1.1 service under ``/tap``: sync queries, the async job list (a mount of the
+UWS binding), VOSI capabilities, availability and tables, and DALI examples.
+
+Views only translate HTTP to calls of :mod:`.query`, :mod:`.vosi` and :mod:`.examples`
+and back; a refused query is answered with the DALI error VOTable.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from sqlalchemy import text
+
+from uws import JobList
+from uws.binding import mount
+from vo_service import auth
+
+from . import formats, query, vosi
+from .examples import examples_document
+
+bp = Blueprint("tap", __name__)
+XML_TYPE = "text/xml; charset=utf-8"
+_VOTABLE = "application/x-votable+xml"
+
+
+def _hera():
+    return current_app.extensions["hera"]
+
+
+def base_url() -> str:
+    """The public URL of ``/tap`` (HERA_BASE_URL, else the request's host)."""
+    base = current_app.config.get("HERA_BASE_URL") or request.host_url
+    return base.rstrip("/") + "/tap"
+
+
+def error_document(message: str) -> tuple[bytes, str]:
+    """The DALI error VOTable, as (body, media type); also the async jobs' error resource."""
+    return formats.error_document(message), _VOTABLE
+
+
+def user_groups() -> frozenset[str] | None:
+    """The groups of the requesting user (None when anonymous): the private science
+    windows they may see."""
+    user = auth.current_user()
+    return None if user is None else frozenset(user.groups)
+
+
+@bp.errorhandler(query.TapError)
+def tap_error(err: query.TapError):
+    body, media_type = error_document(err.message)
+    return Response(body, status=err.status, content_type=media_type)
+
+
+@bp.get("")
+def root():
+    url = base_url()
+    return Response(f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"/><title>Hera TAP service</title></head><body>
+<h1>Hera TAP service: INTEGRAL science windows</h1>
+<p>A TAP 1.1 service. Point TOPCAT, pyvo, astroquery or STILTS at <code>{url}</code>.</p>
+<ul>
+<li><a href="{url}/sync">sync</a> and <a href="{url}/async">async</a> queries</li>
+<li><a href="{url}/capabilities">capabilities</a>, <a href="{url}/availability">availability</a>,
+<a href="{url}/tables">tables</a>, <a href="{url}/examples">examples</a></li>
+</ul></body></html>""", mimetype="text/html")
+
+
+def _inline_upload(name: str):
+    storage = request.files.get(name)
+    return storage.stream if storage is not None else None
+
+
+@bp.route("/sync", methods=["GET", "POST"])
+def sync():
+    hera = _hera()
+    limits = hera.tap_limits
+    tap_request = query.parse_parameters(request.values.to_dict(), limits)
+    uploads = query.read_uploads(tap_request, _inline_upload, limits)
+    chunks = query.execute(hera.engine, hera.tableset, tap_request, uploads=uploads,
+                           user_groups=user_groups(), timeout=limits.sync_timeout)
+    return Response(stream_with_context(chunks), content_type=tap_request.renderer.media_type)
+
+
+@bp.get("/capabilities")
+def capabilities():
+    limits = _hera().tap_limits
+    jobs = _hera().jobs.limits
+    body = vosi.capabilities(base_url(), {
+        "retention_default": jobs.destruction_default, "retention_hard": jobs.destruction_max,
+        "execution_default": jobs.execution_duration_default,
+        "execution_hard": jobs.execution_duration_max,
+        "maxrec_default": limits.maxrec_default, "maxrec_hard": limits.maxrec_hard,
+        "upload_hard": limits.upload_hard})
+    return Response(body, content_type=XML_TYPE)
+
+
+STARTED = datetime.now(timezone.utc)
+
+
+@bp.get("/availability")
+def availability():
+    try:
+        with _hera().engine.connect() as conn:
+            conn.execute(text("SELECT COUNT(*) FROM tap_schema.tables")).scalar()
+    except Exception as err:  # noqa: BLE001 - any database failure means "not available"
+        body = vosi.availability(STARTED, f"the catalogue database does not answer: {err}", available=False)
+    else:
+        body = vosi.availability(STARTED, "the service is accepting queries")
+    return Response(body, content_type=XML_TYPE)
+
+
+@bp.get("/tables")
+def tables():
+    detail = request.args.get("detail", "max")
+    if detail not in ("min", "max"):
+        return Response(f"detail must be min or max, not {detail!r}\n", status=400, mimetype="text/plain")
+    return Response(vosi.tableset_document(_hera().tableset, detail=detail), content_type=XML_TYPE)
+
+
+@bp.get("/tables/<name>")
+def table(name):
+    found = _hera().tableset.get(name)
+    if found is None:
+        return Response(f"no table {name!r}; /tap/tables lists them\n", status=404, mimetype="text/plain")
+    return Response(vosi.table_document(found, _hera().tableset), content_type=XML_TYPE)
+
+
+@bp.get("/examples")
+def examples():
+    return Response(examples_document(base_url()), content_type="application/xhtml+xml; charset=utf-8")
+
+
+def init_app(app: Flask) -> None:
+    """Serve TAP under ``/tap`` and its async job list under ``/tap/async``."""
+    app.register_blueprint(bp, url_prefix="/tap")
+    mount(app, JobList("tap", "tap_catalog.async_query:run", title="TAP asynchronous queries",
+                       case_insensitive=True, error_document=error_document), "/tap/async")

@@ -1,0 +1,391 @@
+"""A TAP query: its parameters (TAP 1.1 and DALI 1.1), its uploaded tables, its
+translation to SQL, and its result streamed from a database cursor through a renderer.
+
+The user's text reaches the database only as SQL generated from the parsed ADQL tree;
+uploaded rows reach it only as bound parameters of an INSERT into a table of the
+request's own connection (an in-memory database attached as ``tap_upload`` on SQLite, a
+temporary table on PostgreSQL), gone when the request ends.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Iterator, Mapping
+
+from sqlalchemy.engine import Engine
+
+from . import adql, database, formats
+from .tableset import Column, Table, TableSet
+
+#: LANG values and the ADQL version each names
+LANGUAGES = {"ADQL": "2.1", "ADQL-2.0": "2.0", "ADQL-2.1": "2.1"}
+UPLOAD_SCHEMA = "tap_upload"
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class TapError(Exception):
+    """A query the service refuses or cannot answer; ``status`` is the HTTP status."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The service's TAP limits (TAPRegExt outputLimit, uploadLimit, sync time limit)."""
+
+    maxrec_default: int = 100_000
+    maxrec_hard: int = 10_000_000
+    sync_timeout: float = 60.0
+    upload_hard: int = 16 * 1024 * 1024
+    #: may UPLOAD by URL reach hosts with loopback, private or link-local addresses?
+    upload_allow_private: bool = False
+
+
+@dataclass
+class TapRequest:
+    query: str
+    lang: str
+    renderer: formats.Renderer
+    maxrec: int
+    runid: str | None = None
+    #: (table name, source): source is "param:NAME" (inline) or an http(s) URL
+    uploads: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class UploadedTable:
+    """A client's table, declared as ``TAP_UPLOAD.name``, with its rows."""
+
+    name: str
+    columns: list[Column]
+    rows: list[tuple]
+
+
+def _get(params: Mapping[str, str], name: str) -> str | None:
+    """A parameter by name in any letter case (DALI 1.1 §3)."""
+    for key, value in params.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def parse_parameters(params: Mapping[str, str], limits: Limits) -> TapRequest:
+    """The TAP request that ``params`` describe, or a TapError saying what is wrong."""
+    request = _get(params, "request")
+    if request is not None and request.strip().lower() != "doquery":
+        raise TapError(f"REQUEST must be doQuery, not {request!r}")
+    lang = _get(params, "lang")
+    if lang is None or not lang.strip():
+        raise TapError("LANG is missing: use LANG=ADQL")
+    if lang.strip().upper() not in LANGUAGES:
+        raise TapError(f"unsupported LANG {lang!r}; this service speaks {', '.join(LANGUAGES)}")
+    query = _get(params, "query")
+    if query is None or not query.strip():
+        raise TapError("QUERY is missing")
+    fmt = _get(params, "responseformat") or _get(params, "format")
+    try:
+        renderer = formats.lookup(fmt)
+    except formats.UnsupportedFormat as err:
+        raise TapError(str(err))
+    return TapRequest(query=query, lang=lang.strip().upper(), renderer=renderer,
+                      maxrec=_maxrec(_get(params, "maxrec"), limits), runid=_get(params, "runid"),
+                      uploads=parse_upload(_get(params, "upload")))
+
+
+def _maxrec(value: str | None, limits: Limits) -> int:
+    if value is None or value.strip() == "":
+        return limits.maxrec_default
+    try:
+        maxrec = int(value)
+    except ValueError:
+        raise TapError(f"MAXREC must be a non-negative integer, not {value!r}") from None
+    if maxrec < 0:
+        raise TapError(f"MAXREC must be a non-negative integer, not {maxrec}")
+    return min(maxrec, limits.maxrec_hard)
+
+
+def parse_upload(value: str | None) -> list[tuple[str, str]]:
+    """``UPLOAD=name,source;name2,source2`` (TAP 1.1 §4.5.1)."""
+    if not value:
+        return []
+    uploads = []
+    for item in value.split(";"):
+        if not item.strip():
+            continue
+        name, sep, source = item.strip().partition(",")
+        name, source = name.strip(), source.strip()
+        if not sep or not name or not source:
+            raise TapError(f"UPLOAD must be 'name,URL' or 'name,param:field', not {item!r}")
+        if not _IDENTIFIER.match(name):
+            raise TapError(f"upload table name {name!r} must be an ADQL regular identifier "
+                           "(a letter, then letters, digits or '_')")
+        if name.lower() in (n.lower() for n, _ in uploads):
+            raise TapError(f"upload table name {name!r} is given twice")
+        if not (source.startswith("param:") or source.startswith(("http://", "https://"))):
+            raise TapError(f"UPLOAD source {source!r} must be an http(s) URL or param:NAME")
+        uploads.append((name, source))
+    return uploads
+
+
+# -- uploads ----------------------------------------------------------------------------------
+def _check_host(url: str) -> None:
+    """Refuse URLs whose host resolves to a loopback, private or link-local address: an
+    upload URL must not let a client reach the service's own network."""
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as err:
+        raise TapError(f"upload {url}: host {parts.hostname!r} not found ({err})") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_loopback or address.is_private or address.is_link_local or address.is_reserved:
+            raise TapError(f"upload {url}: this service does not fetch from {address} "
+                           "(a loopback, private or link-local address)", 403)
+
+
+def _fetch(url: str, limits: Limits, timeout: float = 30.0) -> BinaryIO:
+    import io
+
+    import requests
+
+    max_bytes = limits.upload_hard
+    if not limits.upload_allow_private:
+        _check_host(url)
+    try:
+        # redirects could lead to a private address: followed only where those are allowed
+        with requests.get(url, stream=True, timeout=timeout,
+                          allow_redirects=limits.upload_allow_private) as response:
+            if response.status_code != 200:
+                raise TapError(f"upload {url} could not be read: HTTP {response.status_code}")
+            parts, size = [], 0
+            for part in response.iter_content(1 << 16):
+                size += len(part)
+                if size > max_bytes:
+                    raise TapError(f"upload {url} is larger than the limit of {max_bytes} bytes", 413)
+                parts.append(part)
+    except requests.RequestException as err:
+        raise TapError(f"upload {url} could not be read: {err}") from None
+    return io.BytesIO(b"".join(parts))
+
+
+def read_uploads(request: TapRequest, inline: Callable[[str], BinaryIO | None],
+                 limits: Limits) -> list[UploadedTable]:
+    """The request's uploaded tables; ``inline(name)`` opens the multipart part ``name``
+    (None when the request has none of that name)."""
+    tables = []
+    for name, source in request.uploads:
+        if source.startswith("param:"):
+            part = source[len("param:"):]
+            fileobj = inline(part)
+            if fileobj is None:
+                raise TapError(f"UPLOAD {name} names the inline part {part!r}, but the request "
+                               "has no such multipart file")
+        else:
+            fileobj = _fetch(source, limits)
+        try:
+            columns, rows = formats.read_upload(fileobj, limits.upload_hard)
+        except formats.UploadError as err:
+            raise TapError(f"UPLOAD {name}: {err}", 413 if "larger than" in str(err) else 400) from None
+        finally:
+            fileobj.close()
+        tables.append(UploadedTable(name, _upload_columns(name, columns), rows))
+    return tables
+
+
+def _upload_columns(table: str, columns: list[Column]) -> list[Column]:
+    """The uploaded table's columns as stored: arrays other than strings are kept as their
+    DALI text (numbers separated by spaces), so every column is a scalar SQL column."""
+    seen, out = set(), []
+    for c in columns:
+        if not c.name:
+            raise TapError(f"UPLOAD {table}: a FIELD has no name")
+        if c.name.lower() in seen:
+            raise TapError(f"UPLOAD {table}: column name {c.name!r} is given twice")
+        seen.add(c.name.lower())
+        if c.arraysize is not None and c.datatype not in ("char", "unicodeChar"):
+            c = Column(name=c.name, datatype="char", arraysize="*", unit=c.unit, ucd=c.ucd,
+                       utype=c.utype, description=c.description)
+        out.append(c)
+    return out
+
+
+def _scalar(value, column: Column):
+    if isinstance(value, tuple) and column.datatype == "char":
+        return " ".join(repr(v) if isinstance(v, float) else str(v) for v in value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def upload_tableset(tableset: TableSet, uploads: list[UploadedTable], dialect: str) -> TableSet:
+    """``tableset`` with the uploaded tables as ``TAP_UPLOAD.name``."""
+    if not uploads:
+        return tableset
+    return tableset.with_tables([
+        Table(name=f"{UPLOAD_SCHEMA}.{u.name}", columns=u.columns,
+              description="a table uploaded with this query",
+              sql_name=f"pg_temp.{u.name}" if dialect == "postgresql" else None)
+        for u in uploads])
+
+
+def _load_uploads(raw, dialect: str, uploads: list[UploadedTable]) -> None:
+    """Create the uploaded tables on the request's connection ``raw`` and fill them."""
+    if not uploads:
+        return
+    cur = raw.cursor()
+    if dialect == "sqlite":
+        cur.execute(f"ATTACH DATABASE ':memory:' AS {UPLOAD_SCHEMA}")
+    for u in uploads:
+        columns = ", ".join(f'{_quote(c.name)} {_upload_type(c, dialect)}' for c in u.columns)
+        if dialect == "sqlite":
+            cur.execute(f"CREATE TABLE {UPLOAD_SCHEMA}.{_quote(u.name)} ({columns})")
+        else:
+            cur.execute(f"CREATE TEMPORARY TABLE {_quote(u.name)} ({columns}) ON COMMIT DROP")
+        if u.rows:
+            marker = "?" if dialect == "sqlite" else "%s"
+            target = f"{UPLOAD_SCHEMA}.{_quote(u.name)}" if dialect == "sqlite" else _quote(u.name)
+            cur.executemany(f"INSERT INTO {target} VALUES ({', '.join([marker] * len(u.columns))})",
+                            [tuple(_scalar(v, c) for v, c in zip(row, u.columns)) for row in u.rows])
+    cur.close()
+
+
+def _upload_type(column: Column, dialect: str) -> str:
+    return "TEXT" if column.datatype in ("char", "unicodeChar") else database.sql_type(column, dialect)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- translation and execution -----------------------------------------------------------------
+def translate(request: TapRequest, tableset: TableSet, dialect: str,
+              user_groups: frozenset[str] | None = None) -> adql.Translation:
+    """The SQL of the request's query, or a TapError saying what is wrong where."""
+    try:
+        tree = adql.parse(request.query)
+        return adql.translate(tree, tableset, dialect, maxrec=request.maxrec + 1,
+                              user_groups=user_groups)
+    except adql.ADQLSyntaxError as err:
+        raise TapError(f"ADQL syntax error: {err}") from None
+    except adql.ADQLSemanticError as err:
+        raise TapError(f"ADQL error: {err}") from None
+
+
+def _is_timeout(err: Exception) -> bool:
+    text = str(err).lower()
+    return "interrupted" in text or "statement timeout" in text or "canceling statement" in text
+
+
+class QueryTimeout(TapError):
+    def __init__(self, seconds: float):
+        super().__init__(f"the query ran longer than the limit of {seconds:g} s; run it as an "
+                         "asynchronous job (/tap/async) or make it more selective", 408)
+
+
+class _Session:
+    """The request's own database connection: uploads loaded, the time limit set, and
+    everything undone at :meth:`close` (uploaded tables dropped, the limit lifted)."""
+
+    def __init__(self, engine: Engine, uploads: list[UploadedTable], timeout: float | None):
+        self.dialect = engine.dialect.name
+        self.timeout = timeout
+        self.uploads = uploads
+        self.raw = engine.raw_connection()
+        self.cursor = None
+        try:
+            if self.dialect == "sqlite":
+                self.raw.driver_connection.rollback()
+            _load_uploads(self.raw, self.dialect, uploads)
+            self._set_deadline()
+        except Exception:
+            self.close()
+            raise
+
+    def _set_deadline(self):
+        if not self.timeout:
+            return
+        if self.dialect == "sqlite":
+            deadline = time.monotonic() + self.timeout
+            self.raw.driver_connection.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+        else:
+            with self.raw.cursor() as cur:  # for this transaction only
+                cur.execute(f"SET LOCAL statement_timeout = {int(self.timeout * 1000)}")
+
+    def run(self, sql: str):
+        if self.dialect == "postgresql":
+            self.cursor = self.raw.cursor(name="tap")
+            self.cursor.itersize = 5000
+        else:
+            self.cursor = self.raw.cursor()
+        self.cursor.execute(sql)
+        return self.cursor
+
+    def close(self):
+        try:
+            if self.cursor is not None:
+                self.cursor.close()
+            self.raw.rollback()  # PostgreSQL: drops the temporary tables, resets the limit
+            if self.dialect == "sqlite":
+                self.raw.driver_connection.set_progress_handler(None, 0)
+                if self.uploads:
+                    self.raw.driver_connection.execute(f"DETACH DATABASE {UPLOAD_SCHEMA}")
+        except Exception:
+            self.raw.invalidate()  # never hand a connection in an unknown state back to the pool
+        finally:
+            self.raw.close()
+
+
+def execute(engine: Engine, tableset: TableSet, request: TapRequest, *,
+            uploads: list[UploadedTable] = (), user_groups: frozenset[str] | None = None,
+            timeout: float | None = None) -> Iterator[bytes]:
+    """Run ``request`` and return its result as byte chunks.
+
+    Translation and the statement's execution happen before this returns, so that their
+    errors reach the caller as TapError (an error document with a proper status); rows
+    are then fetched while the renderer writes them, and memory stays flat. A failure
+    while rows stream (the time limit, say) ends a VOTable with QUERY_STATUS ERROR."""
+    dialect = engine.dialect.name
+    uploads = list(uploads)
+    translation = translate(request, upload_tableset(tableset, uploads, dialect), dialect, user_groups)
+    session = _Session(engine, uploads, timeout)
+    try:
+        cursor = session.run(translation.sql)
+        first = cursor.fetchmany(1)
+    except Exception as err:
+        session.close()
+        if timeout and _is_timeout(err):
+            raise QueryTimeout(timeout) from None
+        raise TapError(f"the database could not run the query: {err}", 500) from None
+
+    def rows():
+        yield from first
+        try:
+            yield from cursor
+        except Exception as err:
+            if timeout and _is_timeout(err):
+                raise QueryTimeout(timeout) from None
+            raise
+
+    def stream():
+        try:
+            yield from formats.render(request.renderer, translation.columns, rows(),
+                                      maxrec=request.maxrec, infos=_infos(request))
+        finally:
+            session.close()
+
+    return stream()
+
+
+def _infos(request: TapRequest) -> list[tuple]:
+    infos = [("QUERY", request.query, None), ("LANG", request.lang, None)]
+    if request.runid is not None:
+        infos.append(("RUNID", request.runid, None))
+    return infos
