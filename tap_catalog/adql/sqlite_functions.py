@@ -104,6 +104,22 @@ def _cast_timestamp(x):
     return stamp.isoformat()
 
 
+def _radius(r):
+    """A circle radius as pgsphere accepts it, so that both databases refuse the same."""
+    if not 0.0 <= r <= 90.0:
+        raise ValueError("radius must be not greater than 90 degrees or less than 0")
+    return r
+
+
+def _circle(ra, dec, r):
+    return sphere.text((ra, dec, _radius(r)))
+
+
+def _point_in_circle(ra, dec, cra, cdec, r):
+    return _bool(sphere.angle(sphere.unit(ra, dec), sphere.unit(cra, cdec))
+                 - math.radians(_radius(r)) <= sphere.EPSILON)
+
+
 def _polygon(*values):
     return sphere.text(values)
 
@@ -131,15 +147,13 @@ def _centroid(text):
 FUNCTIONS = {
     # geometry
     "adql_point": (2, lambda ra, dec: sphere.text((ra, dec))),
-    "adql_circle": (3, lambda ra, dec, r: sphere.text((ra, dec, r))),
-    "adql_circle_p": (2, lambda p, r: p + " " + sphere.text((r,))),
+    "adql_circle": (3, _circle),
+    "adql_circle_p": (2, lambda p, r: p + " " + sphere.text((_radius(r),))),
     "adql_polygon": (-1, _polygon),
     "adql_polygon_p": (-1, _polygon_points),
     "adql_contains": (2, lambda a, b: _bool(sphere.contains(_shape(a), _shape(b)))),
     "adql_intersects": (2, lambda a, b: _bool(sphere.intersects(_shape(a), _shape(b)))),
-    "adql_point_in_circle": (5, lambda ra, dec, cra, cdec, r: _bool(
-        sphere.angle(sphere.unit(ra, dec), sphere.unit(cra, cdec)) - math.radians(r)
-        <= sphere.EPSILON)),
+    "adql_point_in_circle": (5, _point_in_circle),
     "adql_distance": (4, sphere.distance),
     "adql_distance_p": (2, lambda a, b: math.degrees(sphere.angle(_shape(a).v, _shape(b).v))),
     "adql_area": (1, lambda g: sphere.area(_shape(g))),

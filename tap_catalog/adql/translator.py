@@ -166,7 +166,15 @@ def _geom_column(kind: str) -> Column:
 
 
 def _suggest(name: str, candidates) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    """"; did you mean 'x'?" for the closest of ``candidates`` (qualified names are also
+    compared by their last part), or nothing."""
+    candidates = list(candidates)
+    if "." not in name:
+        by_last = {c.rsplit(".", 1)[-1]: c for c in candidates if "." in c}
+        close = difflib.get_close_matches(name, list(by_last), n=1, cutoff=0.5)
+        if close and close[0] not in candidates:
+            return f"; did you mean '{by_last[close[0]]}'?"
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
     if not close:
         close = difflib.get_close_matches(name.lower(), [c.lower() for c in candidates], n=1,
                                           cutoff=0.5)
@@ -533,7 +541,7 @@ class _Translator:
             on = " AND ".join(conds)
             return f"{left_sql} {keyword} {right_sql} ON {on}", left + right
         if join.on is not None:
-            on = self.condition(join.on, inner)
+            on = self.where(join.on, inner)
             return f"{left_sql} {keyword} {right_sql} ON {on}", left + right
         if join.kind in ("INNER", "CROSS"):
             return f"{left_sql} CROSS JOIN {right_sql}", left + right
@@ -591,10 +599,14 @@ class _Translator:
 
     # ---- conditions ----
     def where(self, cond, scope) -> str:
-        """WHERE, with the SQLite R*Tree prefilter for cone constraints."""
+        """A WHERE or ON condition, with a spatial-index prefilter for each cone in it.
+
+        A cone is ``CONTAINS(POINT(ra, dec), CIRCLE(...)) = 1`` or ``DISTANCE(POINT(ra,
+        dec), POINT(a, b)) < r`` on the sky columns of a table in FROM. The prefilter
+        (implied by the exact condition, so adding it changes no result) is, on SQLite, a
+        rowid lookup in the table's R*Tree; on PostgreSQL, the pgsphere ``@`` operator that
+        its GiST index serves (CONTAINS is already written that way)."""
         sql = self.condition(cond, scope)
-        if self.pg:
-            return sql
         extra = []
         for term in _conjuncts(cond):
             cone = self.cone(term, scope)
@@ -603,13 +615,12 @@ class _Translator:
         return " AND ".join(extra + [sql])
 
     def cone(self, term, scope) -> Optional[str]:
-        """``rowid IN (R*Tree box)`` for CONTAINS(POINT(ra,dec), CIRCLE(...)) = 1 and
-        DISTANCE(POINT(ra,dec), POINT(a,b)) < r on a table with a sky index."""
         match = _cone_pattern(term)
         if match is None:
             return None
-        point, center, radius = match
-        ra_ref, dec_ref = point
+        (ra_ref, dec_ref), center, radius, is_distance = match
+        if self.pg and not is_distance:
+            return None
         for source in scope.sources:
             if source.table is None or source.table.sky is None:
                 continue
@@ -622,6 +633,11 @@ class _Translator:
                 continue
             cra, cdec = (self.numeric(c, scope) for c in center)
             r = self.numeric(radius, scope)
+            if is_distance and not 0 <= (_constant(radius) or -1) <= 90:
+                return None  # a circle of that radius does not exist: no prefilter
+            if self.pg:
+                return (f"(spoint(radians({ra}), radians({dec})) @ "
+                        f"scircle(spoint(radians({cra}), radians({cdec})), radians({r})))")
             bounds = [f"adql_cap_bbox({cra}, {cdec}, {r}, {k})" for k in range(6)]
             names = ("xmin", "xmax", "ymin", "ymax", "zmin", "zmax")
             tests = []
@@ -1051,6 +1067,10 @@ class _Translator:
             return _Val(sql, _geom_column("point"), "point", parts)
         if kind == "circle":
             ra, dec, r = parts
+            radius = _constant_sql(r)
+            if radius is not None and not 0 <= radius <= 90:
+                raise ADQLSemanticError(f"a CIRCLE radius must be between 0 and 90 degrees, "
+                                        f"not {radius:g}")
             sql = f"scircle(spoint(radians({ra}), radians({dec})), radians({r}))" if self.pg \
                 else f"adql_circle({ra}, {dec}, {r})"
             return _Val(sql, _geom_column("circle"), "circle", parts)
@@ -1162,8 +1182,11 @@ def _is_constructor(node, name) -> bool:
 
 
 def _strip_coordsys(args):
+    """A geometry constructor's arguments without the optional coordinate system: a
+    leading string, or the NULL of a three-argument POINT (as the parser reads them)."""
     args = list(args)
-    if args and isinstance(args[0], (ast.String, ast.Null)):
+    if args and (isinstance(args[0], ast.String)
+                 or isinstance(args[0], ast.Null) and len(args) == 3):
         args = args[1:]
     return args
 
@@ -1183,6 +1206,17 @@ def _constant(node) -> Optional[float]:
     return None
 
 
+def _constant_sql(sql: str) -> Optional[float]:
+    """The value of a numeric literal as the translator writes it, or None."""
+    text = sql
+    if text.startswith("CAST(") and text.endswith(" AS DOUBLE PRECISION)"):
+        text = text[5:-len(" AS DOUBLE PRECISION)")]
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
 def _cone_pattern(term):
     """((ra_ref, dec_ref), (center_ra, center_dec), radius) for an indexable cone term."""
     if not isinstance(term, ast.Comparison):
@@ -1198,7 +1232,7 @@ def _cone_pattern(term):
                 p = _strip_coordsys(point.args)
                 c = _strip_coordsys(circle.args)
                 if len(c) == 3 and all(isinstance(x, ast.ColumnRef) for x in p):
-                    return (p[0], p[1]), (c[0], c[1]), c[2]
+                    return (p[0], p[1]), (c[0], c[1]), c[2], False
     # DISTANCE(POINT(ra, dec), POINT(a, b)) < r  (or r > DISTANCE(...)), either order
     if _is_constructor(right, "DISTANCE"):
         left, right, op = right, left, flipped[op]
@@ -1213,5 +1247,5 @@ def _cone_pattern(term):
         for mine, other in (pairs, pairs[::-1]):
             if all(isinstance(x, ast.ColumnRef) for x in mine) and not any(
                     isinstance(x, ast.ColumnRef) for x in other):
-                return (mine[0], mine[1]), (other[0], other[1]), right
+                return (mine[0], mine[1]), (other[0], other[1]), right, True
     return None
