@@ -820,6 +820,9 @@ class _Translator:
         ints = left.column.datatype in INTEGER_TYPES and right.column.datatype in INTEGER_TYPES
         unit = left.column.unit if node.op in "+-" and left.column.unit == right.column.unit \
             else None
+        if node.op == "/" and self.pg:  # division by zero is NULL, as on SQLite
+            return _Val(f"({left.sql} / NULLIF({right.sql}, 0))",
+                        _col("long" if ints else "double", unit=unit))
         return _Val(f"({left.sql} {node.op} {right.sql})",
                     _col("long" if ints else "double", unit=unit))
 
@@ -991,9 +994,12 @@ class _Translator:
         if key == "ivo_interval_overlaps":
             sql = (f"(CASE WHEN {a[0].sql} <= {a[3].sql} AND {a[2].sql} <= {a[1].sql} "
                    f"THEN 1 ELSE 0 END)")
-        else:  # ivo_nocasematch
-            sql = f"(CASE WHEN lower({self.as_text(a[0])}) = lower({self.as_text(a[1])}) " \
-                  f"THEN 1 ELSE 0 END)"
+        else:  # ivo_nocasematch(value, pattern): ILIKE for ADQL 2.0 clients
+            if self.pg:
+                match = f"{self.as_text(a[0])} ILIKE {self.as_text(a[1])} ESCAPE ''"
+            else:
+                match = f"adql_like({a[0].sql}, {a[1].sql}, 1) = 1"
+            sql = f"(CASE WHEN {match} THEN 1 ELSE 0 END)"
         return _Val(sql, _col(datatype))
 
     def in_unit(self, node, scope) -> _Val:
