@@ -15,10 +15,16 @@ LIST_LIMIT = 500
 
 
 def uws_endpoint(joblist: str) -> str | None:
-    """The blueprint name under which ``joblist`` is mounted (``uws.binding`` names a
-    mount after its job list), or None when it is not mounted in this application."""
-    name = "uws_" + joblist.replace("/", "_").replace(".", "_")
-    return name if name in current_app.blueprints else None
+    """The blueprint that serves ``joblist`` (a mount of ``uws.binding``): the one named
+    after the job list, as ``uws.binding.mount`` names it by default, or the one mounted
+    at ``/{joblist}`` (the tools' ``tools/{name}`` lists); None when it is not mounted."""
+    default = "uws_" + joblist.replace("/", "_").replace(".", "_")
+    if default in current_app.blueprints:
+        return default
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint.endswith(".job") and rule.rule == f"/{joblist}/<job_id>":
+            return rule.endpoint.rsplit(".", 1)[0]
+    return None
 
 
 def uws_job_url(joblist: str, job_id: str) -> str | None:

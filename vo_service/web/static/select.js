@@ -240,21 +240,55 @@
       if (!Hera.signedIn()) return;
       const dest = name.value.trim().replace(/^\/+/, "");
       if (!dest) { Hera.show(out, "Give the file a name, for instance selections/crab.fits.", "error"); return; }
-      Hera.show(out, `Saving to ${dest} …`, "info");
-      const body = new URLSearchParams({ REQUEST: "doQuery", LANG: "ADQL", QUERY: section.dataset.adql,
-        RESPONSEFORMAT: format.value, MAXREC: section.dataset.maxrec, DEST: dest });
       try {
-        const response = await Hera.request(section.dataset.sync, { method: "POST", body });
-        if (!response.ok) { Hera.show(out, "Not saved: " + await Hera.errorText(response), "error"); return; }
-        let entry = null;
-        try { entry = await response.json(); } catch (e) { /* not a JSON entry */ }
-        const path = (entry && entry.path) || dest, folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
-        out.className = "notice ok"; out.hidden = false; out.id = "save-status";
+        const entry = await saveQuery(section, format.value, dest, text => Hera.show(out, text, "info"));
+        const path = entry.path || dest, folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
+        out.className = "notice ok"; out.hidden = false;
         out.replaceChildren("Saved to Hera: ", Hera.el("a", { href: `/ui/workspace/${folder}`, id: "saved-link" }, path),
-          entry && entry.size !== undefined ? ` (${Hera.bytes(entry.size)})` : "",
-          " · ", Hera.el("a", { href: `/ui/tools/scw_coverage?scw_table=${encodeURIComponent(path)}` }, "compute its coverage with scw_coverage"));
+          entry.size !== undefined ? ` (${Hera.bytes(entry.size)})` : "",
+          " · ", Hera.el("a", { href: coverageLink(section, path), id: "coverage-link" }, "compute its coverage with scw_coverage"));
       } catch (e) { Hera.show(out, "Not saved: " + e, "error"); }
     });
+  }
+
+  /* The scw_coverage form, filled in for the saved table (and the target, if any). */
+  function coverageLink(section, path) {
+    const stem = path.replace(/\.[^./]*$/, "");
+    const params = new URLSearchParams({ scw_table: path, outfile: `${stem}_coverage.fits`, plotfile: `${stem}_coverage.png` });
+    if (section.dataset.ra !== undefined) { params.set("ra", section.dataset.ra); params.set("dec", section.dataset.dec); }
+    return `/ui/tools/scw_coverage?${params}`;
+  }
+
+  /* Save the query's result into the workspace, on the service: the query runs as a TAP
+     asynchronous job (so a large selection does not hold the page), then the workspace
+     copies the job's result (action=save). Resolves to the new file's entry. */
+  async function saveQuery(section, format, dest, progress) {
+    const UWS = "http://www.ivoa.net/xml/UWS/v1.0";
+    progress(`Running the query as an asynchronous TAP job …`);
+    const created = await Hera.request("/tap/async", { method: "POST", body: new URLSearchParams({
+      REQUEST: "doQuery", LANG: "ADQL", QUERY: section.dataset.adql, RESPONSEFORMAT: format,
+      MAXREC: section.dataset.maxrec, RUNID: `save to ${dest}`, PHASE: "RUN" }) });
+    if (!created.ok) throw new Error(await Hera.errorText(created));
+    const jobUrl = created.url;
+    let doc = new DOMParser().parseFromString(await created.text(), "application/xml");
+    let phase = doc.getElementsByTagNameNS(UWS, "phase")[0].textContent.trim();
+    while (!["COMPLETED", "ERROR", "ABORTED"].includes(phase)) {
+      progress(`TAP job ${phase.toLowerCase()} …`);
+      const r = await Hera.request(`${jobUrl}?WAIT=30&PHASE=${phase}`);
+      if (!r.ok) throw new Error(await Hera.errorText(r));
+      doc = new DOMParser().parseFromString(await r.text(), "application/xml");
+      phase = doc.getElementsByTagNameNS(UWS, "phase")[0].textContent.trim();
+    }
+    if (phase !== "COMPLETED") {
+      const r = await Hera.request(`${jobUrl}/error`);
+      throw new Error(`the TAP job ended in ${phase}` + (r.ok ? ": " + await Hera.errorText(r) : ""));
+    }
+    progress(`Copying the result into your workspace as ${dest} …`);
+    const path = dest.split("/").map(encodeURIComponent).join("/");
+    const saved = await Hera.request(`/workspace/${path}`, { method: "POST",
+      body: new URLSearchParams({ action: "save", job: jobUrl }) });
+    if (!saved.ok) throw new Error(await Hera.errorText(saved));
+    return saved.json();
   }
 
   async function setUpSamp(section) {

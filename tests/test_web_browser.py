@@ -1,0 +1,251 @@
+"""The web interface in a real browser: Debian's headless Chromium driven through
+Selenium against the service over real HTTP, with real RQ workers and a demo catalogue.
+
+The end-to-end story of the issue: select science windows around the Crab, save them to
+Hera, run scw_coverage on the saved table, watch the job finish, open the PNG product.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tap_catalog import demo
+from vo_service import users
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+pytestmark = pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
+                                reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)")
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1400,1000")
+
+
+def chromium(profile: Path):
+    """A headless Chromium of the system (never a downloaded one) with a fresh profile."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = chromium(tmp_path / "chromium-profile")
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def catalogue(app):
+    hera = app.extensions["hera"]
+    return demo.load(hera.engine, hera.tableset, demo.generate(5000, seed=7))
+
+
+@pytest.fixture
+def alice(app):
+    return users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
+
+
+def wait(driver, condition, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+
+
+def by_id(driver, element_id):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.ID, element_id)
+
+
+def css(driver, selector):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def sign_in(driver, url, token):
+    driver.get(url + "/ui/signin")
+    by_id(driver, "token").send_keys(token)
+    by_id(driver, "signin-button").click()
+    wait(driver, lambda d: css(d, "#user-name"))
+    assert by_id(driver, "user-name").text == "alice"
+
+
+def search(driver, url, **fields):
+    driver.get(url + "/ui/select")
+    for name, value in fields.items():
+        element = by_id(driver, name)
+        if element.tag_name == "select":
+            from selenium.webdriver.support.ui import Select
+            Select(element).select_by_value(value)
+        else:
+            element.clear()
+            element.send_keys(value)
+    by_id(driver, "search-button").click()
+    wait(driver, lambda d: by_id(d, "status-line").get_attribute("data-rows") is not None
+         or "failed" in by_id(d, "status-line").text)
+    status = by_id(driver, "status-line")
+    assert status.get_attribute("data-rows") is not None, status.text
+    return int(status.get_attribute("data-rows"))
+
+
+def column(driver, index):
+    return [td.text for td in css(driver, f"#result-table tbody tr td:nth-child({index})")]
+
+
+def test_select_crab_save_to_hera_run_scw_coverage_and_open_the_plot(live_server, worker, browser, catalogue, alice):
+    sign_in(browser, live_server, alice)
+
+    # select the pointings within 10 deg of the Crab
+    n = search(browser, live_server, target="Crab", radius="10", scw_type="pointing")
+    assert n > 20
+    assert len(css(browser, "#result-table tbody tr")) == min(n, 50)
+    assert len(css(browser, "#sky circle.pt")) == n
+    assert "within 10° of Crab" in browser.find_element("css selector", "#results h2").text
+    assert set(column(browser, 3)) == {"pointing"}
+    dist = [float(x) for x in column(browser, 16)]
+    assert max(dist) <= 10
+
+    # save them to Hera (a TAP async job whose result the workspace copies)
+    name = by_id(browser, "save-name")
+    name.clear()
+    name.send_keys("selections/crab_scw.fits")
+    by_id(browser, "save-button").click()
+    wait(browser, lambda d: css(d, "#saved-link") or "Not saved" in by_id(d, "save-status").text, timeout=90)
+    assert by_id(browser, "saved-link").text == "selections/crab_scw.fits", by_id(browser, "save-status").text
+
+    # run scw_coverage on the saved table: the form comes filled in from the selection
+    by_id(browser, "coverage-link").click()
+    wait(browser, lambda d: css(d, "#tool-form"))
+    assert by_id(browser, "p-scw_table").get_attribute("value") == "selections/crab_scw.fits"
+    assert float(by_id(browser, "p-ra").get_attribute("value")) == pytest.approx(83.6331)
+    assert by_id(browser, "p-plotfile").get_attribute("value") == "selections/crab_scw_coverage.png"
+    by_id(browser, "run-button").click()
+
+    # watch the job finish: its page follows it live, without being reloaded by the test
+    wait(browser, lambda d: "/ui/jobs/" in d.current_url)
+    job_id = browser.current_url.rsplit("/", 1)[1]
+    wait(browser, lambda d: by_id(d, "phase").text in ("COMPLETED", "ERROR", "ABORTED"), timeout=180)
+    errors = css(browser, "#error-summary")
+    assert by_id(browser, "phase").text == "COMPLETED", errors[0].text if errors else ""
+    assert browser.current_url.endswith(f"/ui/jobs/{job_id}")
+
+    # open the PNG product
+    image = wait(browser, lambda d: [i for i in css(d, "img.result-image") if i.get_attribute("data-result") == "plotfile"])[0]
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 100", image)
+    image.click()
+    wait(browser, lambda d: d.current_url.endswith("/results/plotfile"))
+    assert browser.execute_script("return document.images.length === 1 && document.images[0].naturalWidth > 100")
+
+    # the products are in the workspace too, next to the selection
+    browser.get(live_server + "/ui/workspace/selections/")
+    names = [a.text for a in css(browser, "#files tbody a.file-link")]
+    assert {"crab_scw.fits", "crab_scw_coverage.fits", "crab_scw_coverage.png"} <= set(names)
+    browser.get(live_server + "/ui/preview/selections/crab_scw.fits")
+    assert len(css(browser, "#hdu-1 table.fits-rows tbody tr")) == min(n, 20)
+
+    # and the jobs page lists both jobs: the TAP query and the tool run
+    browser.get(live_server + "/ui/jobs")
+    tools = [td.text for td in css(browser, "#jobs-table tbody td:nth-child(2)")]
+    assert "scw_coverage" in tools and "TAP query" in tools
+
+
+def test_the_result_table_sorts_and_pages_and_the_sky_plot_finds_rows(live_server, browser, catalogue):
+    n = search(browser, live_server, target="Galactic Centre", radius="15", maxrec="400")
+    assert n > 50
+    header = [th for th in css(browser, "#result-table th") if th.get_attribute("data-column") == "good_isgri"][0]
+    header.click()
+    values = [float(v) for v in column(browser, 11) if v]
+    assert values == sorted(values)
+    header.click()
+    assert header.get_attribute("aria-sort") == "descending"
+    values = [float(v) for v in column(browser, 11) if v]
+    assert values == sorted(values, reverse=True)
+    by_id(browser, "page-next").click()
+    assert by_id(browser, "page-info").text.startswith("rows 51–100 of")
+    # clicking a point of the sky plot shows its row, highlighted
+    point = css(browser, "#sky circle.pt")[-1]
+    browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", point)
+    row = css(browser, "#result-table tr.highlight")
+    assert len(row) == 1 and row[0].get_attribute("data-row") == point.get_attribute("data-row")
+    # anonymous: the save form is disabled and says why; no SAMP hub runs here
+    assert not by_id(browser, "save-button").is_enabled()
+    wait(browser, lambda d: "no SAMP hub" in by_id(d, "samp-note").text, timeout=10)
+    assert not by_id(browser, "samp-button").is_enabled()
+
+
+def test_a_bad_query_in_the_expert_box_shows_the_services_message(live_server, browser, catalogue):
+    browser.get(live_server + "/ui/select")
+    wait(browser, lambda d: by_id(d, "examples").is_enabled())
+    from selenium.webdriver.support.ui import Select
+    examples = Select(by_id(browser, "examples"))
+    assert len(examples.options) > 2
+    examples.select_by_index(1)
+    assert "SELECT" in by_id(browser, "adql").get_attribute("value").upper()
+    area = by_id(browser, "adql")
+    area.clear()
+    area.send_keys("SELECT nonsense FROM integral.scw")
+    by_id(browser, "adql-button").click()
+    wait(browser, lambda d: "failed" in by_id(d, "status-line").text)
+    assert "nonsense" in by_id(browser, "status-line").text
+
+
+def test_upload_rename_and_delete_in_the_workspace(live_server, browser, alice, tmp_path):
+    sign_in(browser, live_server, alice)
+    browser.get(live_server + "/ui/workspace/")
+    files = []
+    for i, size in enumerate((10, 300_000)):
+        path = tmp_path / f"upload{i}.dat"
+        path.write_bytes(os.urandom(size))
+        files.append(str(path))
+    by_id(browser, "upload-input").send_keys("\n".join(files))
+    wait(browser, lambda d: css(d, "#files tr[data-path='upload1.dat']"), timeout=30)  # the page reloads when done
+    rows = {r.get_attribute("data-path"): r for r in css(browser, "#files tbody tr[data-path]")}
+    assert set(rows) == {"upload0.dat", "upload1.dat"}
+    assert "300.0 kB" in rows["upload1.dat"].text
+
+    rows["upload0.dat"].find_element("css selector", "button.rename").click()
+    alert = wait(browser, lambda d: d.switch_to.alert)
+    alert.send_keys("data/renamed.dat")
+    alert.accept()
+    wait(browser, lambda d: css(d, "a[href='/ui/workspace/data/']"))
+    assert not css(browser, "#files tr[data-path='upload0.dat']")
+
+    css(browser, "#files tr[data-path='upload1.dat'] button.delete")[0].click()
+    wait(browser, lambda d: d.switch_to.alert).dismiss()        # not confirmed: nothing happens
+    assert css(browser, "#files tr[data-path='upload1.dat']")
+    css(browser, "#files tr[data-path='upload1.dat'] button.delete")[0].click()
+    wait(browser, lambda d: d.switch_to.alert).accept()
+    wait(browser, lambda d: not css(d, "#files tr[data-path='upload1.dat']"))
+    browser.refresh()
+    assert [r.get_attribute("data-path") for r in css(browser, "#files tbody tr[data-path]")] == ["data"]
+    assert re.search(r"\b1 of \d+ files", by_id(browser, "quota-text").text)
+
+
+def test_a_running_job_can_be_aborted_from_its_page(app, live_server, worker, browser, alice):
+    sign_in(browser, live_server, alice)
+    manager = app.extensions["uws"]
+    job = manager.create(manager.joblists["test"], "alice", {"sleep": "60"})
+    manager.run(job)
+    browser.get(f"{live_server}/ui/jobs/{job.id}")
+    wait(browser, lambda d: by_id(d, "phase").text == "EXECUTING", timeout=30)  # followed live
+    by_id(browser, "abort-button").click()
+    wait(browser, lambda d: by_id(d, "phase").text == "ABORTED", timeout=30)
+    assert manager.store.get(job.id).phase.value == "ABORTED"
+    by_id(browser, "delete-button").click()
+    wait(browser, lambda d: d.switch_to.alert).accept()
+    wait(browser, lambda d: d.current_url.endswith("/ui/jobs"))
+    assert manager.store.get(job.id) is None
