@@ -1,6 +1,8 @@
 """The tool registry: the built-in declarations plus those of installed packages.
 
-Built-in tools are the TOML files of ``tools_registry/declarations/``. Any installed
+Built-in tools are the TOML files of ``tools_registry/declarations/``. An operator adds
+tools with no package at all by listing TOML files or directories of them in
+``HERA_TOOLS_PATH`` (separated by ``os.pathsep``). Any installed
 package adds tools with an entry point in the group ``hera.tools``; the object it names
 is a TOML file path, a directory of TOML files, a declaration mapping, a
 :class:`~tools_registry.declaration.Tool`, a list of these, or a function returning
@@ -11,6 +13,7 @@ skipped, so that one broken plug-in does not take the service down.
 from __future__ import annotations
 
 import logging
+import os
 from importlib import metadata
 from pathlib import Path
 
@@ -54,12 +57,19 @@ class Registry:
             self.add(tool)
 
     @classmethod
-    def load(cls, builtin: bool = True, entry_points: bool = True) -> "Registry":
+    def load(cls, builtin: bool = True, entry_points: bool = True, paths=()) -> "Registry":
+        """The built-ins, the declarations in ``paths`` (TOML files or directories; a
+        string is split on ``os.pathsep``) and those of ``hera.tools`` entry points."""
         registry = cls()
         if builtin:
             for path in sorted(BUILTIN.glob("*.toml")):
                 for tool in load_file(path):
                     registry.add(tool)
+        if isinstance(paths, str):
+            paths = [p for p in paths.split(os.pathsep) if p]
+        for path in paths:
+            for tool in _declarations(Path(path), str(path)):
+                registry.add(tool)
         if entry_points:
             for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
                 source = f"entry point {ep.name} = {ep.value}" + (f" ({ep.dist.name})" if ep.dist else "")
@@ -69,9 +79,8 @@ class Registry:
                     log.exception("hera.tools: cannot load %s; its tools are not available", source)
                     continue
                 for tool in tools:
-                    if not tool.source:
-                        tool = Tool(**{**tool.__dict__, "source": source})
-                    registry.add(tool)
+                    where = f"{source}: {tool.source}" if tool.source else source
+                    registry.add(Tool(**{**tool.__dict__, "source": where}))
         return registry
 
     def add(self, tool: Tool) -> None:

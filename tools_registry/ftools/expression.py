@@ -226,7 +226,7 @@ class Expression:
         value = np.asarray(self.evaluate(data, header))
         if value.dtype != bool:
             raise ExpressionError(f"the row filter {self.text!r} is not a logical (true/false) expression")
-        n = len(data)
+        n = _row_count(data)
         if value.ndim == 0:
             return np.full(n, bool(value))
         if value.shape != (n,):
@@ -283,7 +283,7 @@ class _Evaluation:
         if op == "name":
             return self.column(node[1])
         if op == "row":
-            return np.arange(1, len(self.data) + 1)
+            return np.arange(1, _row_count(self.data) + 1)
         if op == "keyword":
             if self.header is None or node[1].upper() not in self.header:
                 raise ExpressionError(f"no header keyword {node[1]!r}")
@@ -361,6 +361,12 @@ class _Evaluation:
                     return quotient if op == "/" else left - quotient * right
                 return np.true_divide(left, right) if op == "/" else np.fmod(left, right)
         raise AssertionError(op)
+
+
+def _row_count(data) -> int:
+    if hasattr(data, "names") or not hasattr(data, "values"):
+        return len(data)
+    return len(next(iter(data.values()), ()))
 
 
 def _is_text(value) -> bool:

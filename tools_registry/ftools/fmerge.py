@@ -35,14 +35,16 @@ def fmerge(infiles, outfile, columns="-", lastkey=None, copyprime=True):
             tables.append((hdu.columns, hdu.data.copy(), name))
             headers.append(hdu.header.copy())
     first_columns, _, first_name = tables[0]
+    for cols, _, name in tables[1:]:
+        theirs = {x.name.upper() for x in cols}
+        for c in first_columns:
+            if c.name.upper() not in theirs:
+                raise ValueError(f"infiles: {name} has no column {c.name!r}, which {first_name} has")
     merged = []
     for c in first_columns:
         parts = []
         for cols, data, name in tables:
-            theirs = {x.name.upper(): x for x in cols}
-            if c.name.upper() not in theirs:
-                raise ValueError(f"infiles: {name} has no column {c.name!r}, which {first_name} has")
-            other = theirs[c.name.upper()]
+            other = next(x for x in cols if x.name.upper() == c.name.upper())
             values = np.asarray(data.field(other.name))
             if not _compatible(np.asarray(tables[0][1].field(c.name)), values):
                 raise ValueError(f"infiles: column {c.name!r} is {other.format} in {name} "

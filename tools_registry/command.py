@@ -1,0 +1,91 @@
+"""Command-line tools: a declared template made into an argument list and run without a shell.
+
+A template is a list of arguments (``["ftcopy", "infile={infile}", "outfile={outfile}"]``).
+``{name}`` is replaced by the parameter's value inside its one argument — user text
+never reaches a shell, so quotes, ``;`` or ``$(...)`` in a value are just characters.
+An argument naming a parameter that has no value (optional, no default) is left out;
+``{name?TEXT}`` puts TEXT when the boolean ``name`` is true and leaves the argument out
+otherwise (``"{reverse?-r}"``). Booleans are written as the declaration's ``booleans``
+(default ``yes``/``no``, as ftools read them), lists comma-separated, ``{workdir}`` is
+the job's scratch directory (the process's working directory too).
+"""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from pathlib import Path
+
+from .declaration import Implementation
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)(\?([^{}]*))?\}")
+STDERR_TAIL = 2000
+
+
+def _text(value, booleans) -> str:
+    if isinstance(value, bool):
+        return booleans[0] if value else booleans[1]
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def argv(implementation: Implementation, values: dict, workdir: Path) -> list[str]:
+    """The argument list for ``values`` (parameter name -> value as the tool sees it)."""
+    values = {**values, "workdir": str(workdir)}
+    args = []
+    for template in implementation.command:
+        missing = False
+
+        def substitute(match):
+            nonlocal missing
+            name, conditional, text = match.group(1), match.group(2), match.group(3)
+            value = values.get(name)
+            if conditional:
+                if value is True:
+                    return text
+                missing = True
+                return ""
+            if value is None:
+                missing = True
+                return ""
+            return _text(value, implementation.booleans)
+
+        argument = _PLACEHOLDER.sub(substitute, template)
+        if not missing:
+            args.append(argument)
+    return args
+
+
+def environment(implementation: Implementation, workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in implementation.env:
+        env[name] = os.path.expandvars(value.replace("{workdir}", str(workdir)))
+    return env
+
+
+def run(implementation: Implementation, values: dict, workdir: Path, stdout_path: Path | None) -> list[str]:
+    """Run the command in ``workdir``; raise RuntimeError with the end of its standard
+    error if it fails. The process is killed (with its process group) if the job is
+    stopped or times out meanwhile. Returns the argument list run."""
+    args = argv(implementation, values, workdir)
+    stderr_path = workdir / "stderr.txt"
+    with open(stdout_path or os.devnull, "wb") as out, open(stderr_path, "wb") as err:
+        try:
+            process = subprocess.Popen(args, cwd=workdir, env=environment(implementation, workdir),
+                                       stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                       start_new_session=True)
+        except OSError as error:
+            raise RuntimeError(f"cannot run {args[0]!r}: {error.strerror or error}") from None
+        try:
+            status = process.wait()
+        except BaseException:  # the job timed out or was stopped: do not leave the program running
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+    if status != 0:
+        tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace").strip()
+        reason = f"killed by signal {-status}" if status < 0 else f"exited with status {status}"
+        raise RuntimeError(f"{Path(args[0]).name} {reason}" + (f": {tail}" if tail else ""))
+    return args

@@ -1,0 +1,323 @@
+"""Tool jobs: checking their parameters against the workspace, running them in an RQ work
+horse, reusing identical jobs' products, and recording provenance.
+
+Each tool version is a UWS job list named ``tools/{name}@{version}``; ``tools/{name}``
+runs whatever version is the latest when the job starts. ``check`` is the job lists'
+``check_parameters`` (on creation, on change and again on RUN); ``run`` is their
+executor. A job keeps the user's parameter strings; the tool version it ran, its reuse
+key and, when it reused another job's products, that job's id go into ``jobInfo``.
+
+Reuse: the key is a SHA-256 over the tool name and version, every parameter value with
+defaults filled in, and the SHA-256 of every input file. A COMPLETED job of the same
+owner with the same key gives its products to the new job (copied into its results and
+into the workspace at the new job's output paths) instead of a new computation, unless
+the job has ``fresh=true``.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import math
+import os
+import platform
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import select
+
+from uws import UWSError
+from uws.store import jobs_table
+
+from . import command
+from .declaration import ParameterError, Tool
+from .filename import output_path, parse, split_suffix
+from .registry import Registry, ToolNotFound
+
+EXECUTOR = "tools_registry.execution:run"
+PREFIX = "tools/"
+_EXTENSIONS = {"text/plain": ".txt", "application/fits": ".fits", "image/png": ".png",
+               "application/json": ".json", "application/x-votable+xml": ".xml", "text/csv": ".csv"}
+_TABLE_TYPES = {".xml": "application/x-votable+xml", ".vot": "application/x-votable+xml",
+                ".votable": "application/x-votable+xml", ".fits": "application/fits",
+                ".fit": "application/fits", ".fts": "application/fits", ".csv": "text/csv"}
+
+
+def joblist_name(name: str, version: str | None = None) -> str:
+    return PREFIX + (f"{name}@{version}" if version else name)
+
+
+def tool_of(registry: Registry, joblist: str) -> Tool:
+    """The tool a job list runs (``tools/name``: the latest version, now)."""
+    return registry.get(joblist[len(PREFIX):])
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input file of a job: its workspace path and what the tool is given."""
+
+    path: str        # workspace path
+    suffix: str      # CFITSIO extended syntax after the path, e.g. "[1][col RATE]"
+    local: Path
+    sha256: str
+    size: int
+
+    @property
+    def argument(self) -> str:
+        return str(self.local) + self.suffix
+
+    def record(self) -> dict:
+        return {"path": self.path, "name": self.path + self.suffix, "sha256": self.sha256, "size": self.size}
+
+
+def _workspace(owner, parameter_name):
+    from workspace import Workspace, WorkspaceError
+    try:
+        return Workspace.for_user(current_app, owner)
+    except WorkspaceError as err:
+        raise UWSError(400, f"{parameter_name}: files are read from and written to a workspace, "
+                            f"which needs a signed-in user ({err.message})") from None
+
+
+def _input_paths(tool: Tool, params: dict) -> list[tuple[str, str]]:
+    """(parameter name, value) of every input file named in ``params``."""
+    found = []
+    for p in tool.file_parameters("in"):
+        if p.name in params:
+            for value in p.convert(params[p.name]) if p.multiple else [p.convert(params[p.name])]:
+                found.append((p.name, value))
+    return found
+
+
+def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> dict:
+    """The job lists' ``check_parameters``: types, ranges, required and unknown
+    parameters, input files present in the owner's workspace, output paths valid."""
+    try:
+        tool = tool_of(registry, joblist)
+        checked = tool.check(params)
+    except ToolNotFound as err:
+        raise UWSError(404, err.message) from None
+    except ParameterError as err:
+        raise UWSError(400, str(err)) from None
+    files = _input_paths(tool, checked)
+    outputs = [p for p in tool.file_parameters("out") if p.name in checked]
+    if not files and not outputs:
+        return checked
+    from workspace import WorkspaceError
+    ws = _workspace(owner, (files[0][0] if files else outputs[0].name))
+    for name, value in files:
+        path, suffix = split_suffix(value)
+        try:
+            if suffix:
+                parse(value)
+            ws.local_path(path)
+        except ValueError as err:
+            raise UWSError(400, f"{name}: {err}") from None
+        except WorkspaceError as err:
+            raise UWSError(400, f"{name}: {path!r} is not a file in your workspace ({err.message})") from None
+    targets = {}
+    for p in outputs:
+        try:
+            target = output_path(checked[p.name])
+            key = ws.key(target)
+        except (ValueError, WorkspaceError) as err:
+            raise UWSError(400, f"{p.name}: {getattr(err, 'message', err)}") from None
+        if key in targets:
+            raise UWSError(400, f"{p.name}: {target!r} is also {targets[key]}; give each output its own path")
+        if ws.is_folder(key):
+            raise UWSError(400, f"{p.name}: {target!r} is a folder in your workspace")
+        targets[key] = p.name
+    return checked
+
+
+# -- execution (in the work horse) -------------------------------------------------------------
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _plain(value):
+    """``value`` made JSON-ready (numpy scalars, NaN as null)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _inputs(tool: Tool, values: dict, ws) -> dict[str, list[Input]]:
+    inputs = {}
+    for p in tool.file_parameters("in"):
+        if p.name not in values:
+            continue
+        items = []
+        for value in values[p.name] if p.multiple else [values[p.name]]:
+            path, suffix = split_suffix(value)
+            local = ws.local_path(path)
+            items.append(Input(path, suffix, Path(local), ws.checksum(path), Path(local).stat().st_size))
+        inputs[p.name] = items
+    return inputs
+
+
+def reuse_key(tool: Tool, values: dict, inputs: dict[str, list[Input]]) -> str:
+    document = {
+        "tool": tool.name, "version": tool.version,
+        "parameters": _plain({k: v for k, v in sorted(values.items())}),
+        "inputs": {name: [[i.path + i.suffix, i.sha256] for i in items] for name, items in sorted(inputs.items())},
+    }
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+def _reusable(manager, job, key: str):
+    t = jobs_table
+    owner = t.c.owner.is_(None) if job.owner is None else t.c.owner == job.owner
+    query = (select(t.c.id).where(owner, t.c.phase == "COMPLETED", t.c.id != job.id,
+                                  t.c.info["reuse_key"].as_string() == key)
+             .order_by(t.c.end_time.desc()).limit(1))
+    with manager.store.engine.connect() as conn:
+        row = conn.execute(query).first()
+    return manager.store.get(row.id) if row else None
+
+
+def _content_type(declared: str, path: str) -> str:
+    """The declared type, or the table format the output name's extension says."""
+    return _TABLE_TYPES.get(Path(path).suffix.lower(), declared) if declared in _TABLE_TYPES.values() else declared
+
+
+def _callable(path: str):
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run(job) -> None:
+    """Executor of every tool job list (``job`` is a ``uws.JobContext``)."""
+    app = current_app
+    manager, registry = app.extensions["uws"], app.extensions["tools"]
+    record = manager.store.get(job.id)
+    tool = tool_of(registry, record.joblist)
+    params = check(registry, record.joblist, job.parameters, job.owner)
+    values = tool.values(params)
+    needs_workspace = tool.file_parameters("in") or tool.file_parameters("out")
+    ws = _workspace(job.owner, "files") if needs_workspace else None
+    inputs = _inputs(tool, values, ws) if ws else {}
+    key = reuse_key(tool, values, inputs)
+    job.info.update({"tool": tool.name, "tool_version": tool.version, "reuse_key": key})
+    provenance = {
+        "job": job.id, "tool": tool.name, "version": tool.version,
+        "url": _tool_url(tool), "implementation": _implementation(tool),
+        "parameters": dict(job.parameters), "effective_parameters": _plain(values),
+        "inputs": {name: (items[0].record() if not tool.parameter(name).multiple else [i.record() for i in items])
+                   for name, items in inputs.items()},
+    }
+    if not tool.fresh(params):
+        previous = _reusable(manager, job, key)
+        if previous is not None:
+            return _reuse(job, manager, tool, values, ws, previous, provenance)
+
+    out_dir = job.workdir / "out"
+    locals_, arguments = {}, {}
+    for output in tool.outputs:
+        target = values.get(output.name)
+        name = Path(output_path(target)).name if target else output.name + _EXTENSIONS.get(output.content_type, "")
+        local = out_dir / output.name / name
+        local.parent.mkdir(parents=True, exist_ok=True)
+        locals_[output.name] = local
+    for p in tool.parameters:
+        if p.name in locals_:
+            arguments[p.name] = str(locals_[p.name])
+        elif p.name in inputs:
+            items = [i.argument for i in inputs[p.name]]
+            arguments[p.name] = items if p.multiple else items[0]
+        elif p.name in values:
+            arguments[p.name] = values[p.name]
+
+    provenance["start"] = _now()
+    try:
+        if tool.implementation.python:
+            returned = _callable(tool.implementation.python)(**arguments)
+            provenance["values"] = _plain(returned) if isinstance(returned, dict) else None
+        else:
+            stdout = next((locals_[o.name] for o in tool.outputs if o.stdout), None)
+            command.run(tool.implementation, arguments, job.workdir, stdout)
+    except JobTimeoutException:
+        raise
+    except Exception as err:
+        shown = {str(i.local): i.path for items in inputs.values() for i in items}
+        shown.update({str(local): output_path(values[name]) if values.get(name) else name
+                      for name, local in locals_.items()})
+        shown[str(job.workdir)] = "{workdir}"
+        raise RuntimeError(_scrub(str(err) or type(err).__name__, shown)) from None
+    provenance["end"] = _now()
+    provenance.update(host=socket.gethostname(), pid=os.getpid(), python=platform.python_version(),
+                      hera=_hera_version(), reused_from=None)
+
+    provenance["outputs"] = {}
+    for output in tool.outputs:
+        local = locals_[output.name]
+        if not local.is_file():
+            raise RuntimeError(f"{tool.name} did not write its output {output.name}")
+        provenance["outputs"][output.name] = _deliver(job, ws, output, values.get(output.name), local)
+    job.add_result("provenance", json.dumps(provenance, indent=2).encode(), "application/json")
+
+
+def _scrub(message: str, shown: dict[str, str]) -> str:
+    """``message`` with the service's local paths replaced by the names the user gave."""
+    for local in sorted(shown, key=len, reverse=True):
+        message = message.replace(local, shown[local])
+    return message
+
+
+def _deliver(job, ws, output, target, local: Path) -> dict:
+    """Keep ``local`` as the job's result ``output.name`` and, when the job names a
+    workspace path for it, store it there too."""
+    with open(local, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    entry = {"sha256": digest, "size": local.stat().st_size,
+             "content_type": _content_type(output.content_type, target or local.name)}
+    if target:
+        ws.store(output_path(target), local, move=False)
+        entry["path"] = output_path(target)
+    job.add_result(output.name, local, entry["content_type"])
+    return entry
+
+
+def _reuse(job, manager, tool: Tool, values, ws, previous, provenance) -> None:
+    old = json.loads(manager.result_path(previous, "provenance").read_bytes())
+    outputs = {}
+    for output in tool.outputs:
+        source = manager.result_path(previous, output.name)
+        outputs[output.name] = _deliver(job, ws, output, values.get(output.name), source)
+    provenance.update({k: old.get(k) for k in ("start", "end", "host", "pid", "python", "hera", "values")})
+    provenance.update(outputs=outputs, reused_from=previous.id, reused_at=_now())
+    job.info["reused_from"] = previous.id
+    job.add_result("provenance", json.dumps(provenance, indent=2).encode(), "application/json")
+
+
+def _tool_url(tool: Tool) -> str:
+    base = (current_app.config.get("HERA_BASE_URL") or "").rstrip("/")
+    return f"{base}/tools/{tool.name}@{tool.version}"
+
+
+def _implementation(tool: Tool) -> dict:
+    if tool.implementation.python:
+        return {"python": tool.implementation.python}
+    return {"command": list(tool.implementation.command)}
+
+
+def _hera_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("hera")
+    except PackageNotFoundError:
+        return "unknown"
+

@@ -1,0 +1,85 @@
+"""The tools under ``/tools``: the index, one UWS job list per tool and per version
+(mounts of ``uws.binding``), and each one's DataLink service descriptor.
+
+- ``/tools`` — the index: HTML, ``?format=json`` or ``?format=votable`` (or by Accept);
+- ``/tools/{name}`` — UWS job list running the latest version;
+- ``/tools/{name}@{version}`` — UWS job list pinned to that version;
+- ``/tools/{name}/descriptor``, ``/tools/{name}@{version}/descriptor`` — the DataLink
+  service descriptor (VOTable), or JSON with ``?format=json``.
+"""
+from __future__ import annotations
+
+import functools
+import re
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from uws import JobList, UWSError
+from uws.binding import mount
+
+from . import descriptor, execution, index
+from .registry import Registry
+
+
+def _base() -> str:
+    base = current_app.config.get("HERA_BASE_URL") or request.host_url.rstrip("/")
+    return base.rstrip("/") + "/tools"
+
+
+_BY_MEDIA_TYPE = {"application/json": "json", "application/x-votable+xml": "votable",
+                  "text/xml": "votable", "application/xml": "votable", "text/html": "html"}
+
+
+def _format(default: str) -> str:
+    """``?format=`` (html, json, votable), else the Accept header's first choice."""
+    wanted = (request.args.get("format") or request.args.get("FORMAT") or "").strip().lower()
+    if not wanted:
+        return _BY_MEDIA_TYPE.get(request.accept_mimetypes.best, default)
+    kind = _BY_MEDIA_TYPE.get(wanted, wanted)
+    if kind == "xml":
+        kind = "votable"
+    if kind not in ("html", "json", "votable"):
+        raise UWSError(400, f"format must be html, json or votable, not {wanted!r}")
+    return kind
+
+
+def _index():
+    registry = current_app.extensions["tools"]
+    kind = _format("html")
+    if kind == "json":
+        return jsonify(index.to_json(registry, _base()))
+    if kind == "votable":
+        return Response(index.to_votable(registry, _base()), content_type=descriptor.MEDIA_TYPE)
+    return Response(index.to_html(registry, _base()), mimetype="text/html")
+
+
+def _descriptor(name: str, version: str | None):
+    tool = current_app.extensions["tools"].get(name, version)
+    url = f"{_base()}/{name}" + (f"@{version}" if version else "")
+    if _format("votable") == "json":
+        return jsonify(descriptor.to_json(tool, url))
+    return Response(descriptor.to_votable(tool, url), content_type=descriptor.MEDIA_TYPE)
+
+
+def _endpoint(text: str) -> str:
+    return re.sub(r"\W", "_", text)
+
+
+def init_app(app: Flask, registry: Registry | None = None) -> None:
+    """Load the registry (built-ins, ``HERA_TOOLS_PATH``, ``hera.tools`` entry points)
+    and serve it."""
+    registry = registry if registry is not None else Registry.load(paths=app.config.get("HERA_TOOLS_PATH") or ())
+    app.extensions["tools"] = registry
+    bp = Blueprint("tools", __name__)
+    bp.add_url_rule("", "index", _index)
+    for name in registry.names():
+        refs = [(name, None)] + [(name, t.version) for t in registry.versions(name)]
+        for tool_name, version in refs:
+            ref = tool_name + (f"@{version}" if version else "")
+            joblist = JobList(execution.joblist_name(tool_name, version), execution.EXECUTOR,
+                              title=registry.get(tool_name, version).summary, case_insensitive=True)
+            joblist.check_parameters = functools.partial(execution.check, registry, joblist.name)
+            bp.add_url_rule(f"/{ref}/descriptor", "descriptor_" + _endpoint(ref),
+                            functools.partial(_descriptor, tool_name, version))
+            mount(app, joblist, f"/tools/{ref}", name="tool_" + _endpoint(ref))
+    app.register_blueprint(bp, url_prefix="/tools")
