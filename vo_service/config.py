@@ -54,6 +54,8 @@ DEFAULTS = {
     "WORKSPACE_IMPORT_HOSTS": [],
     "WORKSPACE_IMPORT_MAX_BYTES": 2 * 1024**3,
     "WORKSPACE_IMPORT_ALLOW_PRIVATE": False,
+    # the authority of VOSpace node URIs (vos://AUTHORITY!vospace/user/path); unset: the host name
+    "VOSPACE_AUTHORITY": None,
     # key that signs the web pages' session cookies; unset: a random key kept in DATA_DIR/secret_key
     "SECRET_KEY": None,
 }

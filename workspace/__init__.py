@@ -14,6 +14,7 @@ __all__ = ["Workspace", "WorkspaceError", "create_tables", "init_app"]
 
 
 def init_app(app) -> None:
-    """Serve the REST API under ``/workspace/``."""
-    from . import http
+    """Serve the REST API under ``/workspace/`` and VOSpace 2.1 under ``/vospace``."""
+    from . import http, vospace
     http.init_app(app)
+    vospace.init_app(app)

@@ -30,9 +30,27 @@ MAX_REDIRECTS = 5
 TIMEOUT = 30
 
 
+def _host_list(allowed) -> list[str]:
+    """The configured hosts: a list, or a string of names separated by commas or spaces
+    (or a JSON list, as an environment variable may carry it)."""
+    if isinstance(allowed, str):
+        text = allowed.strip()
+        if text.startswith("["):
+            import json
+            return [str(h) for h in json.loads(text)]
+        return [h for h in text.replace(",", " ").split() if h]
+    return [str(h) for h in allowed or ()]
+
+
+def _flag(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
 def host_allowed(host: str, allowed) -> bool:
     host = host.lower().rstrip(".")
-    for entry in allowed or ():
+    for entry in _host_list(allowed):
         entry = str(entry).lower().rstrip(".")
         if entry.startswith(".") and (host.endswith(entry) or host == entry[1:]):
             return True
@@ -91,7 +109,7 @@ def open_url(url: str, config) -> http.client.HTTPResponse:
             raise WorkspaceError(403, f"refused: imports from {host} are not allowed by this service "
                                       "(its operator lists the allowed hosts in HERA_WORKSPACE_IMPORT_HOSTS)")
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = checked_address(host, port, bool(config.get("HERA_WORKSPACE_IMPORT_ALLOW_PRIVATE")))
+        address = checked_address(host, port, _flag(config.get("HERA_WORKSPACE_IMPORT_ALLOW_PRIVATE")))
         cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
         conn = cls(host, port, address)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
