@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 
 import tap_catalog.http
+import tools_registry.http
 import workspace
 from tap_catalog import database as catalog_database, tap_schema
 from tap_catalog.database import make_engine
@@ -68,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.before_request(auth.load_user)
     workspace.init_app(app)
     tap_catalog.http.init_app(app)
+    tools_registry.http.init_app(app)
     web.init_app(app)
     _error_handlers(app)
     return app

@@ -117,6 +117,11 @@ def user_list():
         click.echo(f"{u.name}\t{' '.join(sorted(u.groups))}")
 
 
+from tools_registry.cli import tools as _tools  # noqa: E402 - the server side of `hera tools`
+
+main.add_command(_tools)
+
+
 # -- workers and the server ---------------------------------------------------------------
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
