@@ -44,23 +44,23 @@ WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 266.417, -29.008, 10))
 ORDER BY start_time"""),
     Example(
         "scw-per-revolution", "Number of science windows and ISGRI time per revolution",
-        "How the mission spent each orbit: science windows, pointings and total IBIS/ISGRI "
-        "good time, per revolution.",
-        """SELECT revolution, COUNT(*) AS n_scw,
-       SUM(CASE WHEN scw_type = 'pointing' THEN 1 ELSE 0 END) AS n_pointing,
+        "How the mission spent each orbit: pointings, their elapsed time and total "
+        "IBIS/ISGRI good time, per revolution.",
+        """SELECT revolution, COUNT(*) AS n_pointing, SUM(elapsed) AS elapsed,
        SUM(good_isgri) AS isgri_time
 FROM integral.scw
+WHERE scw_type = 'pointing'
 GROUP BY revolution
 ORDER BY revolution"""),
     Example(
         "revolution-join", "Pointings with their orbit",
         "Science windows joined to their revolution (orbit): the start of each pointing "
         "after the orbit's start, in days.",
-        """SELECT TOP 100 s.scw_id, r.revolution, r.start_time AS orbit_start,
+        """SELECT TOP 100 s.scw_id, r.revolution, s.start_time AS scw_start,
        s.start_time - r.start_time AS days_into_orbit, s.good_isgri
 FROM integral.scw AS s JOIN integral.revolution AS r ON s.revolution = r.revolution
 WHERE s.scw_type = 'pointing'
-ORDER BY s.start_time"""),
+ORDER BY scw_start"""),
     Example(
         "time-overlap", "Science windows overlapping a time interval",
         "Every science window, pointing or slew, that overlaps the year 2010 (MJD 55197 to "

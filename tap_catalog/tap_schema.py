@@ -7,6 +7,8 @@ again gives the same rows.
 """
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
@@ -15,6 +17,17 @@ from .tableset import TableSet
 SCHEMA = "tap_schema"
 #: filled in this order, emptied in the reverse order (foreign keys)
 TABLES = ("schemas", "tables", "columns", "keys", "key_columns")
+
+
+def adql_name(name: str) -> str:
+    """A column name as metadata writes it: delimited (``"size"``) when it is an ADQL
+    reserved word or not a regular identifier, so that clients can paste it into a query
+    (TAP 1.1 §4.3, TAP_SCHEMA.columns."size")."""
+    from .adql.functions import RESERVED_WORDS
+
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and name.upper() not in RESERVED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def key_id(table_name: str, index: int) -> str:
@@ -34,7 +47,7 @@ def rows(tableset: TableSet) -> dict[str, list[dict]]:
             "utype": table.utype, "description": table.description or None, "table_index": t_index})
         for c_index, c in enumerate(table.columns, start=1):
             out["columns"].append({
-                "table_name": table.name, "column_name": c.name, "datatype": c.datatype,
+                "table_name": table.name, "column_name": adql_name(c.name), "datatype": c.datatype,
                 "arraysize": c.arraysize, "xtype": c.xtype,
                 "size": int(c.arraysize) if c.arraysize and c.arraysize.isdigit() else None,
                 "description": c.description or None, "utype": c.utype, "unit": c.unit, "ucd": c.ucd,

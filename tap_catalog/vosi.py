@@ -15,6 +15,7 @@ from vo_service.auth import SECURITY_METHODS
 
 from . import formats
 from .tableset import Table, TableSet
+from .tap_schema import adql_name
 
 VOSI_CAP = "http://www.ivoa.net/xml/VOSICapabilities/v1.0"
 VOSI_AVAIL = "http://www.ivoa.net/xml/VOSIAvailability/v1.0"
@@ -54,9 +55,6 @@ LANGUAGE_FEATURES: dict[str, tuple[Feature, ...]] = {
         Feature("INTERSECT", "set intersection")),
     "ivo://ivoa.net/std/TAPRegExt#features-adql-common-table": (
         Feature("WITH", "common table expressions"),),
-    "ivo://ivoa.net/std/TAPRegExt#features-adql-conditional": (
-        Feature("COALESCE", "the first non-NULL argument"),
-        Feature("NULLIF", "NULL when both arguments are equal")),
     "ivo://ivoa.net/std/TAPRegExt#features-adql-type": (
         Feature("CAST", "type conversion"),),
     "ivo://ivoa.net/std/TAPRegExt#features-adql-offset": (
@@ -71,7 +69,22 @@ OUTPUT_FORMAT_IDS = {
 }
 UPLOAD_METHODS = ("inline", "http", "https")
 DATA_MODELS = (("ivo://ivoa.net/std/ObsCore#core-1.1", "ObsCore-1.1"),
-               ("ivo://ivoa.net/std/ObsLocTAP#table-1.0", "ObsLocTAP-1.0"))
+               ("ivo://ivoa.net/std/obsloctap#table-1.0", "ObsLocTAP-1.0"))
+
+
+#: the securityMethod standardIDs that IVOA SSO 2.0 defines
+SSO_2_0_METHODS = frozenset({
+    "ivo://ivoa.net/sso#BasicAA", "ivo://ivoa.net/sso#tls-with-password",
+    "ivo://ivoa.net/sso#tls-with-certificate", "ivo://ivoa.net/sso#cookie",
+    "ivo://ivoa.net/sso#OAuth", "ivo://ivoa.net/sso#saml2.0", "ivo://ivoa.net/sso#OpenID"})
+
+
+def advertised_security_methods() -> list[str]:
+    """The service's security methods that SSO 2.0 defines. Bearer tokens
+    (``ivo://ivoa.net/sso#token``, an SSO 2.1 draft) are accepted but not advertised:
+    validators of the current standard (taplint) reject the identifier, and clients
+    that know tokens send them without being told."""
+    return [m for m in SECURITY_METHODS if m in SSO_2_0_METHODS]
 
 
 def _el(parent, tag: str, text=None, **attrs) -> etree._Element:
@@ -105,11 +118,11 @@ def capabilities(base: str, limits: dict) -> bytes:
                          nsmap={"vosi": VOSI_CAP, "vr": VR, "vs": VS, "tr": TR, "xsi": XSI})
     tap = _el(root, "capability", standardID="ivo://ivoa.net/std/TAP")
     tap.set(_XSI_TYPE, "tr:TableAccess")
-    # anonymous access, and the same URL with credentials for private data: one interface
-    # per security method (VOResource 1.1 allows one securityMethod per interface)
+    # the standard interface is anonymous; the same URL with credentials reaches private
+    # data: one more interface per security method (VOResource 1.1: one method each)
     _interface(tap, base, use="base", role="std", version="1.1")
-    for method in SECURITY_METHODS:
-        _interface(tap, base, use="base", role="std", version="1.1", security=method)
+    for method in advertised_security_methods():
+        _interface(tap, base, use="base", version="1.1", security=method)
     for ivo_id, name in DATA_MODELS:
         _el(tap, "dataModel", name, **{"ivo-id": ivo_id})
     language = _el(tap, "language")
@@ -175,7 +188,7 @@ def _fill_table(node, table: Table, tableset: TableSet, detail: str = "max"):
     pk = {c.lower() for c in table.primary_key}
     for column in table.columns:
         c = _el(node, "column", std="true" if column.std else None)
-        _el(c, "name", column.name)
+        _el(c, "name", adql_name(column.name))
         if column.description:
             _el(c, "description", column.description)
         for attr in ("unit", "ucd", "utype"):
