@@ -434,7 +434,7 @@ def test_a_fits_preview_shows_headers_and_first_rows(alice_client, alice_files):
     assert 'id="hdu-0"' in page and 'id="hdu-1"' in page
     assert "table: 3 columns × 2 rows" in page
     assert "TELESCOP= INTEGRAL" in page
-    assert "<td>003900050010</td>" in page and "<td>2200.0</td>" in page
+    assert "<td>003900050010</td>" in page and "<td>2200</td>" in page and "<td>83.1</td>" in page
     assert '<span class="unit">deg</span>' in page
 
 
@@ -495,6 +495,15 @@ def test_a_tool_page_has_the_form_of_its_descriptor(app, client):
     for p in descriptor["parameters"]:
         assert f'name="{p["name"]}"' in page
     assert 'value="selections/crab.fits"' in page  # a preset from the selection page's link
+
+
+def test_a_tool_page_keeps_the_signed_in_user(app, alice_client):
+    if not _tools_installed(app):
+        pytest.xfail("the tools registry (/tools) is not installed in this application yet")
+    page = alice_client.get("/ui/tools/scw_coverage").data.decode()
+    assert 'Signed in as <strong id="user-name">alice</strong>' in page
+    assert 'id="tool-signin"' not in page
+    assert 'Signed in as <strong id="user-name">alice</strong>' in alice_client.get("/ui/tools").data.decode()
 
 
 def test_an_unknown_tool_page_is_not_found(client):

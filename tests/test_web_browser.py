@@ -130,7 +130,16 @@ def test_select_crab_save_to_hera_run_scw_coverage_and_open_the_plot(live_server
     # run scw_coverage on the saved table: the form comes filled in from the selection
     by_id(browser, "coverage-link").click()
     wait(browser, lambda d: css(d, "#tool-form"))
+    assert by_id(browser, "user-name").text == "alice"
     assert by_id(browser, "p-scw_table").get_attribute("value") == "selections/crab_scw.fits"
+    # the workspace file picker finds the saved table too
+    table_field = by_id(browser, "p-scw_table")
+    table_field.clear()
+    picker = css(browser, "[data-field='scw_table'] .browse-button")[0]
+    picker.click()
+    wait(browser, lambda d: [a for a in css(d, "[data-field='scw_table'] .browse a") if "selections/" in a.text])[0].click()
+    wait(browser, lambda d: css(d, "[data-field='scw_table'] .browse a[data-path='selections/crab_scw.fits']"))[0].click()
+    assert table_field.get_attribute("value") == "selections/crab_scw.fits"
     assert float(by_id(browser, "p-ra").get_attribute("value")) == pytest.approx(83.6331)
     assert by_id(browser, "p-plotfile").get_attribute("value") == "selections/crab_scw_coverage.png"
     by_id(browser, "run-button").click()

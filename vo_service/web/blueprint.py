@@ -29,7 +29,11 @@ def service_json(path: str):
     """A public JSON document of the service (``/tools?format=json``, a tool's descriptor)
     read through the application itself, without a network round trip; None when the
     service does not answer it with 200 (for instance while a part is not installed)."""
-    response = Client(current_app).get(path, headers={"Accept": "application/json"})
+    app = current_app._get_current_object()
+    # a fresh application context: the inner request must not share (and reset) the
+    # page's g, where the signed-in user is
+    with app.app_context():
+        response = Client(app).get(path, headers={"Accept": "application/json"})
     try:
         if response.status_code != 200:
             return None

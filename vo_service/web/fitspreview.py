@@ -27,7 +27,8 @@ class HDUPreview:
 
 
 def _cell(value) -> str:
-    text = str(value.tolist() if hasattr(value, "tolist") else value)
+    value = value.tolist() if hasattr(value, "tolist") else value
+    text = f"{value:.10g}" if isinstance(value, float) else str(value)
     return text if len(text) <= 60 else text[:57] + "…"
 
 
