@@ -216,6 +216,13 @@ QUERIES = [
     ("set-top-operand", "SELECT scw_id FROM (SELECT TOP 3 scw_id FROM integral.scw ORDER BY scw_id) AS a "
                         "UNION SELECT scw_id FROM (SELECT TOP 2 scw_id FROM integral.scw ORDER BY scw_id DESC) "
                         "AS b ORDER BY scw_id", True),
+    ("set-precedence", "(SELECT scw_type FROM integral.scw UNION SELECT target_name FROM integral.scw "
+                       "WHERE revolution = 9990) INTERSECT SELECT scw_type FROM integral.scw WHERE "
+                       "revolution = 9990", False),
+    ("set-precedence-2", "SELECT scw_type FROM integral.scw WHERE revolution = 9990 EXCEPT SELECT 'slew' "
+                         "FROM integral.scw INTERSECT SELECT scw_type FROM integral.scw", False),
+    ("intersect-all-names", "SELECT scw_type AS a FROM integral.scw WHERE revolution = 9990 INTERSECT ALL "
+                            "SELECT scw_type AS b FROM integral.scw WHERE scw_id LIKE '9990%'", False),
     # common table expressions
     ("with", "WITH crab AS (SELECT scw_id, revolution FROM integral.scw WHERE "
              "DISTANCE(POINT(ra, dec), POINT(83.633, 22.014)) < 10) "

@@ -246,17 +246,16 @@ class _Translator:
         return sql
 
     def set_operation(self, op: ast.SetOperation, parent, top_level, maxrec):
-        left_sql, outs = self.operand(op.left, parent, top_level, right=False)
-        right_sql, right_outs = self.operand(op.right, parent, top_level, right=True)
+        left_sql, outs = self.operand(op.left, parent, top_level)
+        right_sql, right_outs = self.operand(op.right, parent, top_level)
         if len(outs) != len(right_outs):
             raise ADQLSemanticError(f"the operands of {op.op} have {len(outs)} and "
                                     f"{len(right_outs)} columns")
         if op.all and op.op != "UNION" and not self.pg:
-            sql = self._all_emulation(op.op, left_sql, right_sql, outs)
+            sql = self._all_emulation(op.op, left_sql, right_sql, outs, right_outs)
         else:
             sql = f"{left_sql} {op.op}{' ALL' if op.all else ''} {right_sql}"
         if op.order_by:
-            scope = _Scope([_Source([], False, "", outs, "the set operation")], parent)
             items = []
             for item in op.order_by:
                 ref = self.order_reference(item.expr, outs)
@@ -265,26 +264,27 @@ class _Translator:
                                             "column or give its position")
                 items.append(self.order_term(ref.sql, ref.column, item.descending,
                                              collate=False))
-            del scope
             sql += " ORDER BY " + ", ".join(items)
         sql += self._limit(None, maxrec, op.offset)
         return sql, outs
 
-    def operand(self, body, parent, top_level, right):
+    def operand(self, body, parent, top_level):
+        """An operand of a set operation; a nested set operation is wrapped (SQLite reads
+        compound SELECTs left to right, PostgreSQL binds INTERSECT tighter), and so is a
+        SELECT with its own ORDER BY, TOP or OFFSET."""
         sql, outs = self.body(body, parent, top_level)
-        wrap = isinstance(body, ast.SetOperation) and right or (
-            isinstance(body, ast.Select) and (body.order_by or body.offset is not None
-                                              or body.top is not None))
+        wrap = isinstance(body, ast.SetOperation) or (
+            body.order_by or body.offset is not None or body.top is not None)
         if wrap:
             sql = f"SELECT * FROM ({sql}) AS {self.alias('s')}"
         return sql, outs
 
-    def _all_emulation(self, op, left_sql, right_sql, outs):
+    def _all_emulation(self, op, left_sql, right_sql, outs, right_outs):
         """INTERSECT ALL / EXCEPT ALL for SQLite: number duplicates, then compare."""
-        cols = ", ".join(o.sql for o in outs)
         numbered = "SELECT {cols}, row_number() OVER (PARTITION BY {cols}) AS \"_n\" FROM ({q})"
+        cols = ", ".join(o.sql for o in outs)
         inner = (numbered.format(cols=cols, q=left_sql) + f" {op} "
-                 + numbered.format(cols=cols, q=right_sql))
+                 + numbered.format(cols=", ".join(o.sql for o in right_outs), q=right_sql))
         return f"SELECT {cols} FROM ({inner}) AS {self.alias('a')}"
 
     # ---- SELECT ----
