@@ -301,11 +301,10 @@ class _Translator:
         taken: set[str] = set()
 
         def add(name, delimited, val: _Val):
-            base = name if delimited else name
-            out_name, n = base, 1
-            while out_name.lower() in taken:
+            out_name, n = name, 1
+            while out_name.lower() in taken:  # SELECT a.x, b.x: the second is x_2
                 n += 1
-                out_name = f"{base}_{n}"
+                out_name = f"{name}_{n}"
             taken.add(out_name.lower())
             sql_name = _q(out_name if delimited else out_name.lower())
             expr_sql = self.output(val) if top_level else val.sql
@@ -316,12 +315,7 @@ class _Translator:
         for item in sel.items:
             if isinstance(item, ast.AllColumns):
                 for source, column in self.star(item, scope):
-                    if source is None:
-                        val = column
-                    else:
-                        val = _Val(f"{source.alias_sql}.{column.sql}", column.column, column.geom)
-                    add(column.name if source is not None else val.column.name,
-                        column.delimited if source is not None else False, val)
+                    add(column.name, column.delimited, self.column_val(source, column))
                 continue
             val = self.expr(item.expr, scope)
             if item.alias is not None:
