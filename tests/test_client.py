@@ -73,6 +73,7 @@ needs_tools = pytest.mark.skipif(not has_route("/tools") or not has_route("/work
 @pytest.fixture(autouse=True)
 def private_config(tmp_path, monkeypatch):
     """Every test has its own XDG config home and no HERA_URL/HERA_TOKEN from outside."""
+    (tmp_path / "xdg").mkdir()
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("HERA_URL", raising=False)
     monkeypatch.delenv("HERA_TOKEN", raising=False)
@@ -350,6 +351,251 @@ def test_wait_with_a_timeout_returns_the_phase_it_found(logged_in, capsys):
     status, out, _ = hera_cmd(capsys, "jobs", "wait", pending.url, "--timeout", "1")
     assert (status, out) == (1, "PENDING\n")
     assert time.monotonic() - start < 10
+
+
+# -- tools, scripts and batches end to end ----------------------------------------------
+def make_rate_file(path: Path, n: int = 200, seed: int = 7):
+    """A light-curve-like FITS table (TIME, RATE) and its columns, for checks."""
+    from astropy.io import fits
+    rng = np.random.default_rng(seed)
+    time_ = np.arange(n, dtype=float) * 8.0
+    rate = rng.uniform(0.0, 200.0, n).astype(np.float32)
+    fits.BinTableHDU.from_columns([fits.Column("TIME", "D", unit="s", array=time_),
+                                   fits.Column("RATE", "E", unit="count/s", array=rate)],
+                                  name="RATE").writeto(path)
+    return time_, rate
+
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    """A fresh current folder, as the astronomer's laptop folder."""
+    folder = tmp_path / "laptop"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def card(text: str, keyword: str, hdu: int) -> str:
+    """The value of ``keyword`` in the ftlist K listing of HDU ``hdu``."""
+    block = text.split(f"HDU {hdu}:\n", 1)[1].split("\nEND", 1)[0]
+    line = next(line for line in block.splitlines() if line.startswith(keyword.ljust(8) + "="))
+    return line[10:].split("/")[0].strip().strip("'").strip()
+
+
+@needs_tools
+def test_the_seeds_script_runs_end_to_end_with_temporaries_on_the_service(logged_in, worker, here, capsys):
+    _, rate = make_rate_file(here / "rate.fit")
+    (here / "seed.hera").write_text(
+        "# the seed's script: rates above 100 counts/s, listed\n"
+        "ftcopy 'rate.fit[col rate]' %1\n"
+        "\n"
+        "ftcopy '%1[rate > 100]' %2\n"
+        "ftlist %2 hck outfile=out.txt\n")
+    status, _, err = hera_cmd(capsys, "runsc", "seed.hera")
+    assert status == 0, err
+    listing = (here / "out.txt").read_text()
+    assert card(listing, "NAXIS2", 2) == str(int((rate > 100).sum()))  # the row filter, counted here
+    assert card(listing, "TFIELDS", 2) == "1" and card(listing, "TTYPE1", 2) == "RATE"  # [col rate]
+    assert "HDU 2   RATE               BinTable   1 cols x" in listing  # H
+    assert "      1 RATE             E [count/s]" in listing            # C
+    for n in (2, 4, 5):
+        assert f"seed.hera:{n}: " in err
+    # the temporaries lived on the service and are gone; the input was uploaded once
+    runs = logged_in.ws_ls("hera-runs")
+    assert [e["name"] for e in runs["entries"]] == ["inputs"]
+    uploaded = logged_in.ws_ls(f"hera-runs/inputs/{logged_in.ws_ls('hera-runs/inputs')['entries'][0]['name']}")
+    assert [e["name"] for e in uploaded["entries"]] == ["rate.fit"]
+
+
+@needs_tools
+def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_error(logged_in, worker, here, capsys):
+    make_rate_file(here / "rate.fit")
+    (here / "bad.hera").write_text("ftcopy rate.fit %1\nfstatistic %1 NOSUCH\nftlist %1 H outfile=never.txt\n")
+    status, _, err = hera_cmd(capsys, "runsc", "bad.hera")
+    assert status == 1
+    last = err.splitlines()[-1]
+    assert last.startswith("hera: error: bad.hera:2: fstatistic job ") and "ERROR" in last and "NOSUCH" in last
+    assert "bad.hera:3" not in err and not (here / "never.txt").exists()
+
+
+@needs_tools
+def test_script_arguments_fill_dollar_placeholders(logged_in, worker, here, capsys):
+    _, rate = make_rate_file(here / "rate.fit")
+    (here / "stats.hera").write_text("fstatistic $1 RATE outfile=$2\n")
+    status, _, err = hera_cmd(capsys, "runsc", "stats.hera", "rate.fit", "stats.txt")
+    assert status == 0, err
+    assert f"{rate.astype(float).sum():.6f}"[:8] in (here / "stats.txt").read_text()
+
+
+@needs_tools
+def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logged_in, worker, here, capsys):
+    from astropy.table import Table
+    _, rate = make_rate_file(here / "intable.fits")
+    status, _, err = hera_cmd(capsys, "run", "fsort", "infile=intable.fits", "outfile=temp.fits",
+                              "method=insert", "columns=-RATE")
+    assert status == 0, err
+    assert np.array_equal(Table.read(here / "temp.fits")["RATE"], np.sort(rate)[::-1])
+    assert "hera-runs/2" not in str(logged_in.ws_ls("hera-runs"))  # the run's folder was removed
+
+
+@needs_tools
+def test_positional_words_follow_the_tools_order_and_text_results_are_printed(logged_in, worker, here, capsys):
+    _, rate = make_rate_file(here / "rate.fit")
+    status, out, err = hera_cmd(capsys, "run", "ftlist", "rate.fit[1][#row <= 3]", "T")
+    assert status == 0, err
+    rows = out.splitlines()
+    assert rows[0].split() == ["TIME", "RATE"]
+    assert [float(r.split()[2]) for r in rows[1:4]] == pytest.approx(rate[:3], rel=1e-6)
+
+
+@needs_tools
+def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, worker, here, capsys, monkeypatch):
+    import io
+    _, rate = make_rate_file(here / "intable.fits")
+    answers = io.StringIO("RATE\n")
+    answers.isatty = lambda: True
+    monkeypatch.setattr(sys, "stdin", answers)
+    status, out, err = hera_cmd(capsys, "run", "fsort", "infile=intable.fits", "outfile=temp.fits", "method=insert")
+    assert status == 0, err
+    from astropy.table import Table
+    assert np.array_equal(Table.read(here / "temp.fits")["RATE"], np.sort(rate))
+    assert out.startswith("columns (")  # the prompt names the parameter
+
+
+@needs_tools
+def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(logged_in, worker, here, capsys):
+    make_rate_file(here / "rate.fit")
+    status, _, err = hera_cmd(capsys, "run", "ftcopy", "rate.fit[rate > 150]", "bright/rate.fits", "--keep-remote")
+    assert status == 0, err
+    assert not (here / "bright").exists()
+    assert [e["name"] for e in logged_in.ws_ls("bright")["entries"]] == ["rate.fits"]
+    status, out, _ = hera_cmd(capsys, "run", "--async", "ftlist", "ws:bright/rate.fits", "H", "outfile=h.txt")
+    url = out.strip()
+    assert status == 0 and url.startswith(logged_in.url + "/tools/ftlist/")
+    assert hera_cmd(capsys, "jobs", "wait", url)[1] == "COMPLETED\n"
+    assert logged_in.ws_exists("h.txt") and not (here / "h.txt").exists()
+    status, out, _ = hera_cmd(capsys, "jobs", "list")
+    assert any(line.split()[:3] == ["ftlist", url.rsplit("/", 1)[1], "COMPLETED"] for line in out.splitlines())
+
+
+@needs_tools
+def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(logged_in, here, tmp_path):
+    """No worker runs, so the job stays queued while the command waits for it."""
+    make_rate_file(here / "rate.fit")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "client")}
+    proc = subprocess.Popen([sys.executable, "-m", "hera", "run", "ftlist", "rate.fit", "H"], cwd=here, env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not [j for _, j in logged_in.jobs() if j.phase == "QUEUED"]:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate("y\n", timeout=30)
+    assert proc.returncode == 130
+    assert "abort the remote job? [y/N]" in out + err
+    (label, job), = logged_in.jobs()
+    assert job.phase == "ABORTED" and f"job {job.id}: ABORTED" in err
+
+
+@needs_tools
+def test_batch_runs_many_with_bounded_concurrency_and_a_rerun_skips_the_done_ones(logged_in, workers, here, capsys):
+    workers.start(2)
+    _, rate = make_rate_file(here / "rate.fit")
+    lines = [f"fstatistic 'rate.fit[#row <= {10 * i}]' RATE outfile=stats/s{i}.txt" for i in range(1, 9)]
+    (here / "runs.txt").write_text("# eight statistics and one mistake\n" + "\n".join(lines)
+                                   + "\nfstatistic rate.fit NOSUCH\n")
+    status, _, err = hera_cmd(capsys, "batch", "runs.txt", "-j", "3", "--progress")
+    assert status == 1
+    assert "9 runs: 8 completed, 1 failed, 0 skipped" in err
+    assert "line 10: fstatistic job" in err and "NOSUCH" in err
+    assert "] 9/9 ok 8 failed 1" in err  # the progress bar's last state
+    for i in range(1, 9):
+        text = (here / "stats" / f"s{i}.txt").read_text()
+        assert f"The number of points used in calculation is: {10 * i}" in text
+    state = [json.loads(line) for line in (here / "runs.txt.hera-state").read_text().splitlines()]
+    assert len(state) == 9 and all(r["seconds"] > 0 for r in state)
+    status, _, err = hera_cmd(capsys, "batch", "runs.txt")
+    assert status == 1 and "9 runs: 0 completed, 1 failed, 8 skipped" in err
+    (here / "runs.csv").write_text("infile,colname,rows\nrate.fit,RATE,1-5\nrate.fit,TIME,1-2\n")
+    status, _, err = hera_cmd(capsys, "batch", "runs.csv", "--tool", "fstatistic", "--keep-remote")
+    assert status == 0 and "2 runs: 2 completed" in err
+
+
+@needs_tools
+def test_tools_list_and_show_come_from_the_descriptors(logged_in, capsys):
+    status, out, _ = hera_cmd(capsys, "tools", "list")
+    assert status == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert {"ftcopy", "ftlist", "fsort", "fstatistic"} <= set(names)
+    status, out, _ = hera_cmd(capsys, "tools", "show", "fsort")
+    descriptor = logged_in.descriptor("fsort")
+    order = [p["name"] for p in descriptor["parameters"]]
+    assert f"usage: hera run fsort {order[0]} {order[1]} {order[2]}" in out
+    method = next(line for line in out.splitlines() if line.startswith("  method "))
+    assert "enum" in method and "heap|insert|shell" in method
+    status, _, err = hera_cmd(capsys, "tools", "show", "nosuch")
+    assert status == 1 and "no tool 'nosuch'" in err
+
+
+# -- the Python API -----------------------------------------------------------------
+@needs_tools
+def test_the_python_api_runs_tools_with_astropy_tables_in_and_out(logged_in, worker, here):
+    from astropy.table import Table
+    _, rate = make_rate_file(here / "rate.fit")
+    client = hera.Client(logged_in.url, logged_in.token)
+    run = client.run("ftcopy", infile="rate.fit[rate > 150]", outfile="bright.fits")
+    assert run.job.phase == "COMPLETED" and run.outputs["outfile"] == here / "bright.fits"
+    assert np.array_equal(run.table("outfile")["RATE"], rate[rate > 150])
+    table = Table({"x": np.arange(5.0), "y": [3, 1, 4, 1, 5]})
+    run = client.run("fsort", infile=table, columns="y", outfile="sorted.fits")
+    assert list(run.table("outfile")["y"]) == [1, 1, 3, 4, 5]
+    assert run.provenance()["inputs"]["infile"]["path"].startswith("hera-runs/inputs/")
+    with pytest.raises(hera.JobFailed, match="NOSUCH") as info:
+        client.run("fstatistic", "rate.fit", "NOSUCH")
+    assert info.value.job.phase == "ERROR"
+
+
+# -- workspace and queries ---------------------------------------------------------------
+@needs_tools
+def test_ws_verbs_move_files_both_ways(logged_in, here, capsys):
+    (here / "notes.txt").write_text("INTEGRAL\n")
+    assert hera_cmd(capsys, "ws", "mkdir", "papers")[0] == 0
+    assert hera_cmd(capsys, "ws", "put", "notes.txt", "papers/")[0] == 0
+    status, out, _ = hera_cmd(capsys, "ws", "ls", "papers")
+    assert out.split()[-1] == "notes.txt"
+    assert hera_cmd(capsys, "ws", "mv", "papers/notes.txt", "papers/n.txt")[0] == 0
+    assert hera_cmd(capsys, "ws", "get", "papers/n.txt", "back.txt")[0] == 0
+    assert (here / "back.txt").read_text() == "INTEGRAL\n"
+    status, out, _ = hera_cmd(capsys, "ws", "ls", "papers", "--json")
+    entry, = json.loads(out)["entries"]
+    import hashlib
+    assert entry["sha256"] == hashlib.sha256(b"INTEGRAL\n").hexdigest()
+    assert hera_cmd(capsys, "ws", "rm", "-r", "papers")[0] == 0
+    status, _, err = hera_cmd(capsys, "ws", "get", "papers/n.txt")
+    assert status == 1 and "404" in err
+
+
+QUERY = "SELECT table_name FROM TAP_SCHEMA.tables WHERE table_name LIKE 'integral.%' ORDER BY table_name"
+
+
+def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, worker, here, capsys):
+    from astropy.table import Table
+    expected = ["integral.revolution", "integral.scw"]
+    status, out, _ = hera_cmd(capsys, "query", QUERY)
+    assert status == 0 and out.splitlines() == ["table_name"] + expected
+    assert hera_cmd(capsys, "query", QUERY, "-o", "t.fits")[0] == 0
+    assert list(Table.read(here / "t.fits")["table_name"]) == expected
+    assert hera_cmd(capsys, "query", QUERY, "--async", "-o", "t.vot")[0] == 0
+    assert list(Table.read(here / "t.vot")["table_name"]) == expected
+    assert list(logged_in.query(QUERY)["table_name"]) == expected
+    if has_route("/workspace"):
+        status, _, err = hera_cmd(capsys, "query", QUERY, "--save", "q/tables.vot")
+        assert status == 0, err
+        saved = logged_in.ws_read_table("q/tables.vot")
+        assert list(saved["table_name"]) == expected
+    status, _, err = hera_cmd(capsys, "query", "SELEC nothing")
+    assert status == 1 and err.startswith("hera: error: POST /tap/sync: 400 ADQL syntax error")
 
 
 # -- the server's hera command offers the client's ----------------------------------------

@@ -133,15 +133,24 @@ def _report(args, run: Run):
             _note(args, f"{name}: workspace {remote}")
 
 
+def _prompt(spec: dict) -> str:
+    """Ask for a required parameter, as HEASoft tools prompt for theirs."""
+    hint = f" ({spec['description']})" if spec.get("description") else ""
+    return input(f"{spec['name']}{hint}: ").strip()
+
+
 def cmd_run(args) -> int:
     opts, words = _split_run_words(args.words)
+    for key in ("keep_remote", "async", "quiet", "run_id", "timeout", "dir"):
+        if getattr(args, f"run_{key}", None) not in (None, False):
+            opts.setdefault(key, getattr(args, f"run_{key}"))
     if not words:
         raise HeraError("usage: hera run TOOL [name=value | value] ... [--keep-remote] [--async]")
     args.quiet = args.quiet or opts.get("quiet", False)
     client = _client(args)
     keep = opts.get("keep_remote", False) or opts.get("async", False)
     run = client.start(words[0], *words[1:], keep_remote=keep, download_dir=opts.get("dir"),
-                       run_id=opts.get("run_id"))
+                       run_id=opts.get("run_id"), ask=_prompt if sys.stdin.isatty() else None)
     if opts.get("async"):
         print(run.url)
         return 0
@@ -319,7 +328,7 @@ def cmd_jobs(args) -> int:
     if args.jobs_cmd == "list":
         found = client.jobs([p.upper() for p in args.phase or []], args.last)
         for label, job in found:
-            print(f"{label:16} {job.id:36} {job.phase:10} {(job.creation_time or '')[:19]:19} {job.run_id or ''}")
+            print(f"{label:16} {job.id:20} {job.phase:10} {(job.creation_time or '')[:19]:19} {job.run_id or ''}")
         return 0
     if args.jobs_cmd == "show":
         _show_job(client.job(args.job))
@@ -407,7 +416,13 @@ def parser() -> argparse.ArgumentParser:
                 epilog="Positional values follow the tool's parameter order (hera tools show TOOL). Local files "
                        "given to input file parameters are uploaded; outputs are downloaded into the current "
                        "folder (or --dir) unless --keep-remote (outputs then stay at the workspace paths given). "
-                       "--async prints the job URL and returns. ws:PATH names a workspace file explicitly.")
+                       "--async prints the job URL and returns. ws:PATH names a workspace file explicitly. "
+                       "A required parameter left out is asked for when stdin is a terminal.")
+    p.add_argument("--keep-remote", dest="run_keep_remote", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--async", dest="run_async", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--run-id", dest="run_run_id", help=argparse.SUPPRESS)
+    p.add_argument("--timeout", dest="run_timeout", help=argparse.SUPPRESS)
+    p.add_argument("--dir", dest="run_dir", help=argparse.SUPPRESS)
     p.add_argument("words", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_run)
 

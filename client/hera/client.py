@@ -63,6 +63,28 @@ def _is_output(spec: dict) -> bool:
     return spec.get("type") in FILE_TYPES and spec.get("direction") == "out"
 
 
+def _file_list(value, spec: dict) -> list | None:
+    """The items of a list of input files, or None for one file. A list is a Python
+    list, or text with commas outside CFITSIO brackets when the parameter takes several
+    files (``multiple``) or when one of the items is a local file."""
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if not isinstance(value, str) or spec.get("multiple") is False:
+        return None
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(value):
+        depth += {"[": 1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            items.append(value[start:i].strip())
+            start = i + 1
+    items.append(value[start:].strip())
+    if len(items) < 2:
+        return None
+    if spec.get("multiple") or any(os.path.isfile(split_extended(v)[0]) for v in items):
+        return items
+    return None
+
+
 def _plain(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -122,9 +144,9 @@ class Run:
         return self
 
     def text_results(self) -> list[tuple[str, str]]:
-        """Small text results other than output files and provenance (what a tool
-        prints, such as ``ftlist`` without an outfile)."""
-        skip = {"provenance"} | {p["name"].lower() for p in self.descriptor.get("parameters", []) if _is_output(p)}
+        """Small text results other than the outputs asked for and provenance: what a
+        tool prints, such as ``ftlist`` or ``fstatistic`` without an outfile."""
+        skip = {"provenance"} | set(self.downloads) | set(self.remote_outputs)
         found = []
         for r in self.job.results:
             if r.id.lower() in skip or not (r.mime_type or "").startswith("text/"):
@@ -133,6 +155,14 @@ class Run:
                 continue
             found.append((r.id, self.client.http.request("GET", r.href).text()))
         return found
+
+    def provenance(self) -> dict:
+        """The job's provenance record (tool, version, parameters, input checksums,
+        times, host; ``values``: what the tool returned, such as statistics)."""
+        result = self.job.result("provenance")
+        if result is None:
+            raise HeraError(f"{self.tool} job {self.job.id} has no provenance result")
+        return self.client.http.request("GET", result.href).json()
 
     def table(self, name: str):
         """An output as an astropy Table: the downloaded file, or read from the workspace."""
@@ -179,15 +209,23 @@ class Client:
 
     # -- runs -------------------------------------------------------------------------
     def start(self, tool: str, *args, keep_remote: bool = False, download_dir=None,
-              run_id: str | None = None, **params) -> Run:
+              run_id: str | None = None, ask=None, **params) -> Run:
         """Upload local inputs and start a job of ``tool``; returns at once.
 
         ``args`` are words as on the command line (``name=value`` or positional, in
-        the descriptor's order); ``params`` set parameters by name.
+        the descriptor's order); ``params`` set parameters by name. ``ask(parameter)``,
+        when given, is asked for each required parameter left without a value (as
+        HEASoft prompts); an empty answer leaves it unset.
         """
         descriptor = self.descriptor(tool)
         values = bind(descriptor, args, params)
         specs = {p["name"]: p for p in descriptor.get("parameters", [])}
+        for name, spec in specs.items():
+            if ask and spec.get("required") and name not in values and spec.get("default") is None:
+                answer = ask(spec)
+                if answer not in (None, ""):
+                    values[name] = answer
+        values = {name: values[name] for name in specs if name in values}
         folder = None if keep_remote else f"{RUNS_FOLDER}/{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{secrets.token_hex(4)}"
         here = Path(download_dir) if download_dir is not None else Path.cwd()
         if not keep_remote:
@@ -212,6 +250,9 @@ class Client:
                           run_id=run_id, **params).finish(timeout)
 
     def _input_value(self, value, spec: dict) -> str:
+        items = _file_list(value, spec)
+        if items is not None:  # a comma-separated list of files (fmerge infiles=a.fits,b.fits)
+            return ",".join(self._input_value(v, {**spec, "multiple": False}) for v in items)
         if isinstance(value, WorkspacePath):
             return str(value)
         if tables.is_table(value):
@@ -319,6 +360,15 @@ class Client:
         except HeraError as err:
             if missing_ok and err.status == 404:
                 return None
+            raise
+
+    def ws_exists(self, path: str) -> bool:
+        try:
+            self.http.request("HEAD", f"workspace/{_quote(path)}").close()
+            return True
+        except HeraError as err:
+            if err.status == 404:
+                return False
             raise
 
     def ws_put(self, local, remote: str | None = None) -> dict:
@@ -446,9 +496,13 @@ class Client:
 
     def query_save(self, adql: str, path: str, *, fmt: str | None = None, maxrec: int | None = None,
                    uploads: dict | None = None, timeout: float | None = None) -> JobInfo:
-        """Run a query whose result stays in the workspace at ``path`` (``DEST=``)."""
+        """Run a query whose result stays in the workspace at ``path``: ``DEST=`` on
+        the async job; a service that ignores DEST is asked to save the finished job's
+        result server-side (``action=save``). Nothing is downloaded."""
         job = self.uws.wait(self.query_job(adql, fmt=fmt, maxrec=maxrec, save=path, uploads=uploads), timeout)
         self._check_query(job)
+        if not self.ws_exists(path):
+            self.http.request("POST", f"workspace/{_quote(path)}", form={"action": "save", "job": job.url}).close()
         return job
 
     def query(self, adql: str, *, maxrec: int | None = None, uploads: dict | None = None,

@@ -157,6 +157,9 @@ class Transport:
                 continue
             response = Response(raw, url)
             if response.status in ok:
+                warning = response.headers.get("Warning", "")
+                if warning.startswith("299"):  # e.g. the workspace quota is nearly used up
+                    log.warning("the service warns: %s", warning.split(" ", 2)[-1].strip('"'))
                 return response
             message = error_message(response.read(), response.headers.get("Content-Type", ""))
             raise HeraError(f"{method} {self._short(url)}: {response.status} {message}".rstrip(),
