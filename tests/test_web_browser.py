@@ -6,12 +6,15 @@ Hera, run scw_coverage on the saved table, watch the job finish, open the PNG pr
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+import requests
+from astropy.io.votable import parse_single_table
 
 from tap_catalog import demo
 from vo_service import users
@@ -258,3 +261,51 @@ def test_a_running_job_can_be_aborted_from_its_page(app, live_server, worker, br
     wait(browser, lambda d: d.switch_to.alert).accept()
     wait(browser, lambda d: d.current_url.endswith("/ui/jobs"))
     assert manager.store.get(job.id) is None
+
+
+JSAMP = "/usr/share/java/jsamp.jar"
+
+
+@pytest.fixture
+def samp_hub(tmp_path):
+    """A real SAMP hub (JSAMP, with the Web Profile on its fixed port 21012, accepting
+    web clients without asking) and a JSAMP snooper that prints the messages it gets."""
+    import socket
+    import subprocess
+
+    if not (shutil.which("java") and os.path.exists(JSAMP)):
+        pytest.skip("JSAMP (Debian jsamp, installed with stilts) is not available")
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", 21012)) == 0:
+            pytest.skip("a SAMP Web Profile hub runs already on this computer (port 21012)")
+    home = tmp_path / "samp-home"
+    home.mkdir()
+    java = ["java", f"-Duser.home={home}", "-Djava.awt.headless=true", "-jar", JSAMP]
+    hub = subprocess.Popen(java + ["hub", "-mode", "no-gui", "-profiles", "std,web", "-web:auth", "true"],
+                           cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = open(tmp_path / "snooper.log", "w")
+    snooper = None
+    try:
+        wait(None, lambda _: (home / ".samp").exists(), timeout=60)
+        snooper = subprocess.Popen(java + ["snooper", "-mtype", "table.load.votable"], cwd=home,
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        yield tmp_path / "snooper.log"
+    finally:
+        for proc in (snooper, hub):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=20)
+        log.close()
+
+
+def test_open_in_topcat_sends_the_votable_to_the_samp_hub(live_server, browser, catalogue, samp_hub):
+    n = search(browser, live_server, target="Crab", radius="5", scw_type="pointing")
+    button = wait(browser, lambda d: by_id(d, "samp-button") if by_id(d, "samp-button").is_enabled() else None, timeout=20)
+    button.click()
+    wait(browser, lambda d: "Sent to the SAMP hub" in by_id(d, "samp-note").text or "SAMP:" in by_id(d, "samp-note").text,
+         timeout=60)
+    assert by_id(browser, "samp-note").text == "Sent to the SAMP hub."
+    text = wait(None, lambda _: "table.load.votable" in samp_hub.read_text() and samp_hub.read_text(), timeout=30)
+    url = re.search(r"(http://127\.0\.0\.1:\d+/tap/sync\?[^\s\"'<>]+)", text).group(1)
+    table = parse_single_table(io.BytesIO(requests.get(url, timeout=30).content)).to_table()
+    assert len(table) == n and "scw_id" in table.colnames

@@ -22,7 +22,8 @@ SCW_TYPES = ("pointing", "slew")
 STATUSES = ("public", "private")
 DEFAULT_RADIUS = 5.0      #: deg: about the half-width of the ISGRI partially coded field at 50 %
 DEFAULT_MAXREC = 1000
-MAXREC_LIMIT = 100_000
+#: the most rows the page fetches and draws (more: download them, or ask TAP directly)
+MAXREC_LIMIT = 20_000
 #: MJD bounds of plausible INTEGRAL times (launch 2002-10-17 to beyond the end of operations)
 MJD_RANGE = (52000.0, 62000.0)
 
@@ -101,6 +102,12 @@ def _fmt(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".") if not float(value).is_integer() else str(int(value))
 
 
+def _date(mjd: float) -> str:
+    """An MJD as the page says it: the date alone at midnight, else to the second."""
+    iso = mjd_to_iso(mjd)
+    return iso[:10] if iso.endswith("T00:00:00") else iso.replace("T", " ")
+
+
 def build(form: Mapping[str, str]) -> Selection:
     """The ADQL query of the selection form's fields."""
     errors: dict[str, str] = {}
@@ -146,10 +153,12 @@ def build(form: Mapping[str, str]) -> Selection:
     else:
         if "start" in times:
             where.append(f"end_time >= {_fmt(round(times['start'], 6))}")
-            summary.append(f"ending after {mjd_to_iso(times['start'])}")
         if "end" in times:
             where.append(f"start_time <= {_fmt(round(times['end'], 6))}")
-            summary.append(f"starting before {mjd_to_iso(times['end'])}")
+        if "start" in times and "end" in times:
+            summary.append(f"from {_date(times['start'])} to {_date(times['end'])}")
+        elif times:
+            summary.append(f"after {_date(times['start'])}" if "start" in times else f"before {_date(times['end'])}")
 
     scw_type = get("scw_type")
     if scw_type:

@@ -168,7 +168,7 @@
       const shown = this.points.filter(Boolean).length;
       caption.textContent = (this.centre
         ? `Pointing directions (spacecraft X axis) within ${this.centre.radius}° of ${this.centre.name || "the position"}, tangent-plane projection, north up, east left.`
-        : "Pointing directions (spacecraft X axis), equatorial Hammer–Aitoff projection centred on RA 180°, east left.")
+        : "Pointing directions (spacecraft X axis), equatorial Hammer–Aitoff projection centred on RA 180°, east left; dashed: the Galactic plane.")
         + ` ${shown} plotted; blue: pointings, orange: slews; click a point to find its row.`;
     }
     highlight(i) {
@@ -214,8 +214,26 @@
       for (let ra = 0; ra <= 360; ra += 60) this.root.append(svg("path", { d: line(project, d => [Math.min(ra, 359.999), d], -90, 90), class: "grid-line" }));
       for (let dec = -60; dec <= 60; dec += 30) this.root.append(svg("path", { d: line(project, r => [r, dec], 0.001, 359.999), class: "grid-line" }));
       for (let ra = 60; ra < 360; ra += 60) { const p = project(ra, 0); this.root.append(svg("text", { x: p[0] + 2, y: p[1] - 2 }, `${ra}°`)); }
+      // the Galactic plane (b = 0), broken where it crosses the edge of the map
+      let d = "", last = null;
+      for (let l = 0; l <= 360; l += 2) {
+        const [ra, dec] = galacticToEquatorial(l, 0), p = project(ra, dec);
+        d += `${last === null || Math.abs(p[0] - last) > 200 ? "M" : "L"}${p[0].toFixed(1)},${p[1].toFixed(1)}`;
+        last = p[0];
+      }
+      this.root.append(svg("path", { d, class: "galactic" }));
+      const gc = project(...galacticToEquatorial(0, 0));
+      this.root.append(svg("text", { x: gc[0] + 6, y: gc[1] + 12, class: "galactic-label" }, "Galactic plane"));
       return project;
     }
+  }
+  /* ICRS (J2000) position of Galactic longitude l and latitude b, degrees. */
+  function galacticToEquatorial(l, b) {
+    const raPole = 192.85948 * RAD, decPole = 27.12825 * RAD, lPole = 122.93192 * RAD;
+    const dl = lPole - l * RAD, sb = Math.sin(b * RAD), cb = Math.cos(b * RAD);
+    const dec = Math.asin(sb * Math.sin(decPole) + cb * Math.cos(decPole) * Math.cos(dl));
+    const ra = raPole + Math.atan2(cb * Math.sin(dl), sb * Math.cos(decPole) - cb * Math.sin(decPole) * Math.cos(dl));
+    return [((ra / RAD) % 360 + 360) % 360, dec / RAD];
   }
   function line(project, at, from, to) {
     const parts = [];
