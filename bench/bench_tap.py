@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -293,6 +294,8 @@ def bench(name: str, rows: int, repeat: int) -> None:
 
 
 def main() -> None:
+    # a terminated run still stops its server and drops its database (the finally blocks)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--repeat", type=int, default=20)

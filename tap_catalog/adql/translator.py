@@ -124,6 +124,7 @@ class _Source:
     table: Optional[Table] = None
     table_sql: Optional[str] = None
     using: set = field(default_factory=set)  # column names merged by USING / NATURAL
+    _by_name: Optional[dict] = field(default=None, repr=False)  # lower-case name → columns
 
     def answers(self, qualifier: tuple[ast.Identifier, ...]) -> bool:
         for form in self.names:
@@ -135,7 +136,11 @@ class _Source:
         return False
 
     def column(self, ident: ast.Identifier) -> Optional[_OutColumn]:
-        found = [c for c in self.columns if c.matches(ident)]
+        if self._by_name is None:
+            self._by_name = {}
+            for c in self.columns:
+                self._by_name.setdefault(c.name.lower(), []).append(c)
+        found = [c for c in self._by_name.get(ident.name.lower(), ()) if c.matches(ident)]
         return found[0] if found else None
 
 
@@ -632,7 +637,11 @@ class _Translator:
             if self.pg:
                 return (f"(spoint(radians({ra}), radians({dec})) @ "
                         f"scircle(spoint(radians({cra}), radians({cdec})), radians({r})))")
-            bounds = [f"adql_cap_bbox({cra}, {cdec}, {r}, {k})" for k in range(6)]
+            constants = [_constant(x) for x in (*center, radius)]
+            if None in constants:
+                bounds = [f"adql_cap_bbox({cra}, {cdec}, {r}, {k})" for k in range(6)]
+            else:  # computed once here, not for each R*Tree node
+                bounds = [repr(b) for b in sphere.cap_bbox(*constants)]
             names = ("xmin", "xmax", "ymin", "ymax", "zmin", "zmax")
             tests = []
             for axis in range(3):
