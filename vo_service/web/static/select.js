@@ -222,8 +222,8 @@
         last = p[0];
       }
       this.root.append(svg("path", { d, class: "galactic" }));
-      const gc = project(...galacticToEquatorial(0, 0));
-      this.root.append(svg("text", { x: gc[0] + 6, y: gc[1] + 12, class: "galactic-label" }, "Galactic plane"));
+      const at = project(...galacticToEquatorial(100, 0));
+      this.root.append(svg("text", { x: at[0] + 6, y: at[1] - 4, class: "galactic-label" }, "Galactic plane"));
       return project;
     }
   }
