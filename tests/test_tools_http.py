@@ -3,7 +3,6 @@ version, parameter checks on creation and on RUN, and jobs on real RQ workers wi
 results in the workspace, provenance and reuse."""
 from __future__ import annotations
 
-import json
 import textwrap
 
 import numpy as np

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from uws import JobList, UWSError
 from uws.binding import mount
 
-from . import descriptor, execution, index
+from . import descriptor, index, jobs
 from .registry import Registry
 
 
@@ -76,9 +76,9 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
         refs = [(name, None)] + [(name, t.version) for t in registry.versions(name)]
         for tool_name, version in refs:
             ref = tool_name + (f"@{version}" if version else "")
-            joblist = JobList(execution.joblist_name(tool_name, version), execution.EXECUTOR,
+            joblist = JobList(jobs.joblist_name(tool_name, version), jobs.EXECUTOR,
                               title=registry.get(tool_name, version).summary, case_insensitive=True)
-            joblist.check_parameters = functools.partial(execution.check, registry, joblist.name)
+            joblist.check_parameters = functools.partial(jobs.check, registry, joblist.name)
             bp.add_url_rule(f"/{ref}/descriptor", "descriptor_" + _endpoint(ref),
                             functools.partial(_descriptor, tool_name, version))
             mount(app, joblist, f"/tools/{ref}", name="tool_" + _endpoint(ref))

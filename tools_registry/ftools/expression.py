@@ -25,7 +25,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Transformer, v_args
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
 MAX_LENGTH = 4000

@@ -1,17 +1,19 @@
-"""Tool jobs: checking their parameters against the workspace, running them in an RQ work
-horse, reusing identical jobs' products, and recording provenance.
+"""The executor of every tool job list, run in an RQ work horse: inputs resolved in the
+owner's workspace, identical jobs reused, the tool called, outputs delivered, provenance
+recorded.
 
-Each tool version is a UWS job list named ``tools/{name}@{version}``; ``tools/{name}``
-runs whatever version is the latest when the job starts. ``check`` is the job lists'
-``check_parameters`` (on creation, on change and again on RUN); ``run`` is their
-executor. A job keeps the user's parameter strings; the tool version it ran, its reuse
-key and, when it reused another job's products, that job's id go into ``jobInfo``.
+A job keeps the user's parameter strings; the tool version it ran, its reuse key and,
+when it reused another job's products, that job's id go into ``jobInfo``.
 
 Reuse: the key is a SHA-256 over the tool name and version, every parameter value with
 defaults filled in, and the SHA-256 of every input file. A COMPLETED job of the same
 owner with the same key gives its products to the new job (copied into its results and
 into the workspace at the new job's output paths) instead of a new computation, unless
 the job has ``fresh=true``.
+
+RQ forks a work horse per job, so what the parent worker has imported is free for every
+job: the worker imports this module before work starts, and this module imports the
+built-in tools' modules (astropy.io.fits, matplotlib) for that reason.
 """
 from __future__ import annotations
 
@@ -31,30 +33,27 @@ from flask import current_app
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import select
 
-from uws import UWSError
+import tools_registry.ftools.fcalc  # noqa: F401 - preloaded once per worker, see above
+import tools_registry.ftools.fmerge  # noqa: F401
+import tools_registry.ftools.fselect  # noqa: F401
+import tools_registry.ftools.fsort  # noqa: F401
+import tools_registry.ftools.fstatistic  # noqa: F401
+import tools_registry.ftools.ftcopy  # noqa: F401
+import tools_registry.ftools.ftlist  # noqa: F401
+import tools_registry.scw.coverage  # noqa: F401
+import tools_registry.scw.lcurve  # noqa: F401
 from uws.store import jobs_table
 
 from . import command
-from .declaration import ParameterError, Tool
-from .filename import output_path, parse, split_suffix
-from .registry import Registry, ToolNotFound
+from .declaration import Tool
+from .filename import output_path, split_suffix
+from .jobs import check, tool_of, workspace_of
 
-EXECUTOR = "tools_registry.execution:run"
-PREFIX = "tools/"
 _EXTENSIONS = {"text/plain": ".txt", "application/fits": ".fits", "image/png": ".png",
                "application/json": ".json", "application/x-votable+xml": ".xml", "text/csv": ".csv"}
 _TABLE_TYPES = {".xml": "application/x-votable+xml", ".vot": "application/x-votable+xml",
                 ".votable": "application/x-votable+xml", ".fits": "application/fits",
                 ".fit": "application/fits", ".fts": "application/fits", ".csv": "text/csv"}
-
-
-def joblist_name(name: str, version: str | None = None) -> str:
-    return PREFIX + (f"{name}@{version}" if version else name)
-
-
-def tool_of(registry: Registry, joblist: str) -> Tool:
-    """The tool a job list runs (``tools/name``: the latest version, now)."""
-    return registry.get(joblist[len(PREFIX):])
 
 
 @dataclass(frozen=True)
@@ -75,67 +74,6 @@ class Input:
         return {"path": self.path, "name": self.path + self.suffix, "sha256": self.sha256, "size": self.size}
 
 
-def _workspace(owner, parameter_name):
-    from workspace import Workspace, WorkspaceError
-    try:
-        return Workspace.for_user(current_app, owner)
-    except WorkspaceError as err:
-        raise UWSError(400, f"{parameter_name}: files are read from and written to a workspace, "
-                            f"which needs a signed-in user ({err.message})") from None
-
-
-def _input_paths(tool: Tool, params: dict) -> list[tuple[str, str]]:
-    """(parameter name, value) of every input file named in ``params``."""
-    found = []
-    for p in tool.file_parameters("in"):
-        if p.name in params:
-            for value in p.convert(params[p.name]) if p.multiple else [p.convert(params[p.name])]:
-                found.append((p.name, value))
-    return found
-
-
-def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> dict:
-    """The job lists' ``check_parameters``: types, ranges, required and unknown
-    parameters, input files present in the owner's workspace, output paths valid."""
-    try:
-        tool = tool_of(registry, joblist)
-        checked = tool.check(params)
-    except ToolNotFound as err:
-        raise UWSError(404, err.message) from None
-    except ParameterError as err:
-        raise UWSError(400, str(err)) from None
-    files = _input_paths(tool, checked)
-    outputs = [p for p in tool.file_parameters("out") if p.name in checked]
-    if not files and not outputs:
-        return checked
-    from workspace import WorkspaceError
-    ws = _workspace(owner, (files[0][0] if files else outputs[0].name))
-    for name, value in files:
-        path, suffix = split_suffix(value)
-        try:
-            if suffix:
-                parse(value)
-            ws.local_path(path)
-        except ValueError as err:
-            raise UWSError(400, f"{name}: {err}") from None
-        except WorkspaceError as err:
-            raise UWSError(400, f"{name}: {path!r} is not a file in your workspace ({err.message})") from None
-    targets = {}
-    for p in outputs:
-        try:
-            target = output_path(checked[p.name])
-            key = ws.key(target)
-        except (ValueError, WorkspaceError) as err:
-            raise UWSError(400, f"{p.name}: {getattr(err, 'message', err)}") from None
-        if key in targets:
-            raise UWSError(400, f"{p.name}: {target!r} is also {targets[key]}; give each output its own path")
-        if ws.is_folder(key):
-            raise UWSError(400, f"{p.name}: {target!r} is a folder in your workspace")
-        targets[key] = p.name
-    return checked
-
-
-# -- execution (in the work horse) -------------------------------------------------------------
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -208,7 +146,7 @@ def run(job) -> None:
     params = check(registry, record.joblist, job.parameters, job.owner)
     values = tool.values(params)
     needs_workspace = tool.file_parameters("in") or tool.file_parameters("out")
-    ws = _workspace(job.owner, "files") if needs_workspace else None
+    ws = workspace_of(job.owner, "files") if needs_workspace else None
     inputs = _inputs(tool, values, ws) if ws else {}
     key = reuse_key(tool, values, inputs)
     job.info.update({"tool": tool.name, "tool_version": tool.version, "reuse_key": key})

@@ -1,0 +1,90 @@
+"""Tool job lists: their names, and the checking of a job's parameters against the tool's
+declaration and the owner's workspace.
+
+Each tool version is a UWS job list named ``tools/{name}@{version}``; ``tools/{name}``
+runs whatever version is the latest when the job starts. ``check`` is the job lists'
+``check_parameters``, called when a job is created or changed and again on RUN (and by
+the executor, :mod:`tools_registry.executor`, before it starts the tool).
+"""
+from __future__ import annotations
+
+from flask import current_app
+
+from uws import UWSError
+
+from .declaration import ParameterError, Tool
+from .filename import output_path, parse, split_suffix
+from .registry import Registry, ToolNotFound
+
+EXECUTOR = "tools_registry.executor:run"
+PREFIX = "tools/"
+
+
+def joblist_name(name: str, version: str | None = None) -> str:
+    return PREFIX + (f"{name}@{version}" if version else name)
+
+
+def tool_of(registry: Registry, joblist: str) -> Tool:
+    """The tool a job list runs (``tools/name``: the latest version, now)."""
+    return registry.get(joblist[len(PREFIX):])
+
+
+def workspace_of(owner: str | None, parameter_name: str):
+    """The owner's workspace, or a 400 naming the parameter that needs one."""
+    from workspace import Workspace, WorkspaceError
+    try:
+        return Workspace.for_user(current_app, owner)
+    except WorkspaceError as err:
+        raise UWSError(400, f"{parameter_name}: files are read from and written to a workspace, "
+                            f"which needs a signed-in user ({err.message})") from None
+
+
+def _input_paths(tool: Tool, params: dict) -> list[tuple[str, str]]:
+    """(parameter name, value) of every input file named in ``params``."""
+    found = []
+    for p in tool.file_parameters("in"):
+        if p.name in params:
+            for value in p.convert(params[p.name]) if p.multiple else [p.convert(params[p.name])]:
+                found.append((p.name, value))
+    return found
+
+
+def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> dict:
+    """The job lists' ``check_parameters``: types, ranges, required and unknown
+    parameters, input files present in the owner's workspace, output paths valid."""
+    try:
+        tool = tool_of(registry, joblist)
+        checked = tool.check(params)
+    except ToolNotFound as err:
+        raise UWSError(404, err.message) from None
+    except ParameterError as err:
+        raise UWSError(400, str(err)) from None
+    files = _input_paths(tool, checked)
+    outputs = [p for p in tool.file_parameters("out") if p.name in checked]
+    if not files and not outputs:
+        return checked
+    from workspace import WorkspaceError
+    ws = workspace_of(owner, (files[0][0] if files else outputs[0].name))
+    for name, value in files:
+        path, suffix = split_suffix(value)
+        try:
+            if suffix:
+                parse(value)
+            ws.local_path(path)
+        except ValueError as err:
+            raise UWSError(400, f"{name}: {err}") from None
+        except WorkspaceError as err:
+            raise UWSError(400, f"{name}: {path!r} is not a file in your workspace ({err.message})") from None
+    targets = {}
+    for p in outputs:
+        try:
+            target = output_path(checked[p.name])
+            key = ws.key(target)
+        except (ValueError, WorkspaceError) as err:
+            raise UWSError(400, f"{p.name}: {getattr(err, 'message', err)}") from None
+        if key in targets:
+            raise UWSError(400, f"{p.name}: {target!r} is also {targets[key]}; give each output its own path")
+        if ws.is_folder(key):
+            raise UWSError(400, f"{p.name}: {target!r} is a folder in your workspace")
+        targets[key] = p.name
+    return checked
