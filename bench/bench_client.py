@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
@@ -98,10 +99,13 @@ def main():
             client_env = {**env, "HERA_URL": info["url"], "HERA_TOKEN": info["token"],
                           "XDG_CONFIG_HOME": str(work / "xdg"), "PYTHONPATH": str(REPO / "client")}
             time.sleep(2)  # the workers' start-up is not the batch's time
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.monotonic()
             batch = subprocess.run([sys.executable, "-m", "hera", "batch", "runs.txt", "-j", str(opts.concurrency),
                                     "--no-progress"], cwd=laptop, env=client_env, capture_output=True, text=True)
             wall = time.monotonic() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             records = [json.loads(line) for line in (laptop / "runs.txt.hera-state").read_text().splitlines()]
         finally:
             for proc in procs:
@@ -124,6 +128,8 @@ def main():
     print(f"| wall / ideal | {wall / ideal:.2f} |" if ideal else "| wall / ideal | - |")
     print(f"| runs per second | {len(completed) / wall:.1f} |")
     print(f"| mean own time per task | {own / max(len(completed), 1) * 1000:.0f} ms |")
+    print(f"| CPU time of the hera batch process | {client_cpu:.1f} s |")
+    print(f"| load average at the end (1 min) | {os.getloadavg()[0]:.1f} |")
     print(f"| client install (venv --without-pip + hera-client) | {size / 1e6:.2f} MB ({size} bytes) |")
     if batch.returncode != 0:
         sys.exit(f"hera batch failed: {batch.stderr[-2000:]}")

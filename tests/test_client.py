@@ -576,6 +576,32 @@ def test_ws_verbs_move_files_both_ways(logged_in, here, capsys):
     assert status == 1 and "404" in err
 
 
+@needs_tools
+def test_large_uploads_go_in_pieces_and_resume_where_a_broken_one_stopped(logged_in, here, monkeypatch):
+    import hashlib
+    from hera import client as client_module
+    monkeypatch.setattr(client_module, "RESUMABLE_MIN", 1000)
+    monkeypatch.setattr(client_module, "RESUMABLE_PIECE", 700)
+    data = os.urandom(3000)
+    (here / "big.bin").write_bytes(data)
+    # an earlier attempt that broke after its first piece
+    first = logged_in.http.request("PUT", "workspace/big/b.bin", body=data[:700], ok=(202,),
+                                   headers={"Content-Range": "bytes 0-699/3000", "Content-Length": "700"})
+    assert first.headers["Upload-Offset"] == "700"
+    sent = []
+    original = logged_in.http.request
+
+    def spy(method, path, **kw):
+        sent.append((kw.get("headers") or {}).get("Content-Range"))
+        return original(method, path, **kw)
+
+    monkeypatch.setattr(logged_in.http, "request", spy)
+    entry = logged_in.ws_put(here / "big.bin", "big/b.bin")
+    assert entry["size"] == 3000 and entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert sent == ["bytes */3000", "bytes 700-1399/3000", "bytes 1400-2099/3000", "bytes 2100-2799/3000",
+                    "bytes 2800-2999/3000"]
+
+
 QUERY = "SELECT table_name FROM TAP_SCHEMA.tables WHERE table_name LIKE 'integral.%' ORDER BY table_name"
 
 
@@ -594,6 +620,13 @@ def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, worker,
         assert status == 0, err
         saved = logged_in.ws_read_table("q/tables.vot")
         assert list(saved["table_name"]) == expected
+    from astropy.table import Table as T
+    sources = T({"name": ["a", "b", "c"], "flux": [1.5, 2.5, 3.5]})
+    bright = logged_in.query("SELECT name FROM TAP_UPLOAD.src WHERE flux > 2 ORDER BY name", uploads={"src": sources})
+    assert list(bright["name"]) == ["b", "c"]
+    sources.write(here / "src.vot", format="votable")
+    status, out, _ = hera_cmd(capsys, "query", "SELECT COUNT(*) AS n FROM TAP_UPLOAD.src", "--upload", "src=src.vot")
+    assert status == 0 and out.splitlines() == ["n", "3"]
     status, _, err = hera_cmd(capsys, "query", "SELEC nothing")
     assert status == 1 and err.startswith("hera: error: POST /tap/sync: 400 ADQL syntax error")
 
@@ -610,6 +643,27 @@ def test_the_server_command_forwards_the_client_commands(tmp_path):
     assert usage.returncode == 0 and usage.stdout.startswith("usage: hera run TOOL")
     failed = subprocess.run(server_cli + ["query", "SELECT 1"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert failed.returncode == 1 and failed.stderr.strip().startswith("hera: error: no service URL")
+
+
+def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_path):
+    """The one name both sides have: the server's registry without a service URL or
+    with --local, the service's tools over HTTP once HERA_URL (or a login) is set."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HERA_RETRIES": "0"}
+    env.pop("HERA_URL", None)
+
+    def tools(*args, **extra):
+        return subprocess.run([sys.executable, "-m", "vo_service.cli", "tools", *args], env={**env, **extra},
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    local = tools("list")
+    assert local.returncode == 0 and "ftlist" in local.stdout
+    remote = tools("list", HERA_URL=closed)
+    assert remote.returncode == 1 and remote.stderr.startswith(f"hera: error: cannot reach {closed}")
+    forced = tools("--local", "list", HERA_URL=closed)
+    assert forced.returncode == 0 and forced.stdout == local.stdout
 
 
 # -- install footprint ----------------------------------------------------------------

@@ -32,8 +32,28 @@ from .uws import UWS, JobInfo
 
 RUNS_FOLDER = "hera-runs"
 FILE_TYPES = ("file", "table")
+#: files this large are uploaded in resumable pieces of RESUMABLE_PIECE bytes
+RESUMABLE_MIN = 64 << 20
+RESUMABLE_PIECE = 16 << 20
 #: results that are printed by ``hera run`` when they are text and this small
 TEXT_RESULT_MAX = 1 << 20
+
+
+class _Slice:
+    """``n`` bytes of an open file, as a request body."""
+
+    def __init__(self, f, n: int):
+        self.f, self.left = f, n
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        data = self.f.read(self.left if size is None or size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def close(self):
+        self.f.close()
 
 
 def _quote(path: str) -> str:
@@ -388,10 +408,46 @@ class Client:
         if remote.endswith("/"):
             remote += local.name
         size = local.stat().st_size
+        if size >= RESUMABLE_MIN:
+            return self._put_resumable(local, remote, size)
         response = self.http.request(
             "PUT", f"workspace/{_quote(remote)}", body=lambda: open(local, "rb"),
             headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"})
         return response.json()
+
+    def _put_resumable(self, local: Path, remote: str, size: int) -> dict:
+        """A large upload in pieces (``Content-Range``), resumed from what the service
+        already holds: after a broken connection, and across invocations."""
+        path = f"workspace/{_quote(remote)}"
+
+        def offset() -> int:
+            r = self.http.request("PUT", path, body=b"", ok=(200, 201, 202),
+                                  headers={"Content-Range": f"bytes */{size}", "Content-Length": "0"})
+            r.close()
+            return int(r.headers.get("Upload-Offset") or 0)
+
+        start = offset()
+        while True:
+            end = min(start + RESUMABLE_PIECE, size) - 1
+
+            def piece(start=start, n=end - start + 1):
+                f = open(local, "rb")
+                f.seek(start)
+                return _Slice(f, n)
+
+            try:
+                r = self.http.request("PUT", path, body=piece, ok=(200, 201, 202), headers={
+                    "Content-Range": f"bytes {start}-{end}/{size}", "Content-Length": str(end - start + 1),
+                    "Content-Type": "application/octet-stream"})
+            except HeraError as err:
+                if err.status != 409:  # 409: the service has more (or less) than we thought
+                    raise
+                start = offset()
+                continue
+            if r.status in (200, 201):
+                return r.json()
+            r.close()
+            start = int(r.headers.get("Upload-Offset") or end + 1)
 
     def ws_get(self, remote: str, local=None) -> Path:
         """Download a workspace file (streamed); ``local`` defaults to its name here."""
