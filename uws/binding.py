@@ -119,14 +119,8 @@ def make_blueprint(joblist: JobList, name: str | None = None) -> Blueprint:
             raise UWSError(400, f"a new job can only be given PHASE=RUN, not {phase!r}")
         job = manager().create(joblist, _owner(), params, run_id=control.get("runid"),
                                execution_duration=control.get("executionduration"),
-                               destruction=control.get("destruction"))
-        save_uploads(job)
-        if phase is not None:
-            try:
-                manager().run(job)
-            except UWSError:
-                manager().delete(job)  # refused at RUN: no half-made job is left behind
-                raise
+                               destruction=control.get("destruction"),
+                               run=phase is not None, prepare=save_uploads)
         return see_job(job.id)
 
     @bp.get("/<job_id>")

@@ -58,16 +58,36 @@ class JobManager:
     # -- creation and changes (PENDING) ----------------------------------------------------
     def create(self, joblist: JobList, owner: str | None, parameters: dict[str, str],
                run_id: str | None = None, execution_duration: str | None = None,
-               destruction: str | None = None) -> Job:
+               destruction: str | None = None, *, run: bool = False, prepare=None) -> Job:
+        """A new job, PENDING, or QUEUED at once with ``run`` (``PHASE=RUN`` in the
+        creating POST: one write, and the parameters checked once for both).
+
+        ``prepare(job)`` runs before the record is stored (the binding saves uploaded
+        files with it): if it raises, nothing of the job is left behind."""
         now = utcnow()
         job = Job(
-            id=secrets.token_hex(8), joblist=joblist.name, owner=owner, phase=Phase.PENDING,
-            creation_time=now,
+            id=secrets.token_hex(8), joblist=joblist.name, owner=owner,
+            phase=Phase.QUEUED if run else Phase.PENDING, creation_time=now,
             execution_duration=self.clamp_duration(execution_duration),
             destruction=self.clamp_destruction(destruction, now),
             parameters=joblist.checked(parameters, owner), run_id=run_id, executor=joblist.executor,
         )
-        self.store.add(job)
+        try:
+            if prepare is not None:
+                prepare(job)
+            self.store.add(job)
+        except BaseException:
+            shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
+            raise
+        if run:
+            try:
+                self.enqueue(job)
+            except Exception as exc:
+                self.store.delete(job.id)  # refused at RUN: no half-made job is left behind
+                shutil.rmtree(self.job_dir(job.id), ignore_errors=True)
+                if isinstance(exc, UWSError):
+                    raise
+                raise UWSError(503, "the job backend (Redis) does not answer; try again later") from exc
         return job
 
     def clamp_duration(self, requested: str | int | None) -> int:

@@ -97,7 +97,7 @@ class JobStore:
     def add(self, job: Job) -> None:
         values = _to_row(**job.__dict__)
         with self.engine.begin() as conn:
-            conn.execute(jobs_table.insert().values(**values))
+            conn.execute(jobs_table.insert(), values)
 
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as conn:

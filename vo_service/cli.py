@@ -126,9 +126,17 @@ main.add_command(_tools)
 @main.command()
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--name", default=None, help="Worker name (default: host and process id).")
+@click.option("--preload", "preload", multiple=True, metavar="MODULE",
+              help="Import MODULE before work starts (repeatable), as for the executors of the service's job lists.")
 @with_appcontext
-def worker(burst, name):
-    """Execute jobs from Redis (HERA_REDIS_URL); run as many as you like, on any host."""
+def worker(burst, name, preload):
+    """Execute jobs from Redis (HERA_REDIS_URL); run as many as you like, on any host.
+
+    Each job runs in a work horse forked from this process, so the executors of the
+    service's job lists (and every --preload module) are imported here once, not in
+    every job."""
+    import importlib
+
     from rq import Queue, Worker
 
     from uws import runner
@@ -139,6 +147,9 @@ def worker(burst, name):
         raise click.ClickException("HERA_REDIS_URL is not set: a worker needs the Redis that the service uses")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     runner.install(hera.jobs)
+    executors = {jl.executor.partition(":")[0] for jl in hera.jobs.joblists.values()}
+    for module in sorted(executors) + list(preload):
+        importlib.import_module(module)
     Sweeper(hera.jobs, float(current_app.config["HERA_SWEEP_INTERVAL"])).start()
     queue = Queue(current_app.config["HERA_QUEUE"], connection=hera.redis)
     Worker([queue], connection=hera.redis, name=name).work(burst=burst, logging_level="WARNING")
