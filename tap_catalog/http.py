@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Flask, Response, current_app, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy import text
 
 from uws import JobList
 from uws.binding import mount
 from vo_service import auth
+from workspace import tap_saving
 
 from . import formats, query, vosi
 from .examples import examples_document
@@ -28,9 +29,10 @@ def _hera():
 
 
 def base_url() -> str:
-    """The public URL of ``/tap`` (HERA_BASE_URL, else the request's host)."""
+    """The public URL of ``/tap`` (HERA_BASE_URL, else the request's host), or of the
+    saving endpoint ``/users/{name}/tap`` that serves this blueprint too (``g.tap_path``)."""
     base = current_app.config.get("HERA_BASE_URL") or request.host_url
-    return base.rstrip("/") + "/tap"
+    return base.rstrip("/") + g.get("tap_path", "/tap")
 
 
 def error_document(message: str) -> tuple[bytes, str]:
@@ -78,7 +80,8 @@ def sync():
     uploads = query.read_uploads(tap_request, _inline_upload, limits)
     chunks = query.execute(hera.engine, hera.tableset, tap_request, uploads=uploads,
                            user_groups=user_groups(), timeout=limits.sync_timeout)
-    return Response(stream_with_context(chunks), content_type=tap_request.renderer.media_type)
+    response = Response(stream_with_context(chunks), content_type=tap_request.renderer.media_type)
+    return tap_saving.sync_result(response, tap_request.renderer)  # DEST=, the saving endpoint
 
 
 @bp.get("/capabilities")
@@ -109,12 +112,22 @@ def availability():
     return Response(body, content_type=XML_TYPE)
 
 
+def _for_tapplus() -> bool:
+    """Is the client astroquery's TapPlus, which needs ESA's column flags? Its GETs go
+    through http.client without a User-Agent (its POSTs say ``astroquery/…``)."""
+    agent = request.headers.get("User-Agent")
+    return agent is None or agent.startswith("astroquery/")
+
+
 @bp.get("/tables")
 def tables():
     detail = request.args.get("detail", "max")
+    if request.args.get("only_tables", "").lower() == "true":  # ESA TAP+ spelling of detail=min
+        detail = "min"
     if detail not in ("min", "max"):
         return Response(f"detail must be min or max, not {detail!r}\n", status=400, mimetype="text/plain")
-    return Response(vosi.tableset_document(_hera().tableset, detail=detail), content_type=XML_TYPE)
+    body = vosi.tableset_document(_hera().tableset, detail=detail, esa_flags=_for_tapplus())
+    return Response(body, content_type=XML_TYPE)
 
 
 @bp.get("/tables/<name>")
@@ -122,7 +135,8 @@ def table(name):
     found = _hera().tableset.get(name)
     if found is None:
         return Response(f"no table {name!r}; /tap/tables lists them\n", status=404, mimetype="text/plain")
-    return Response(vosi.table_document(found, _hera().tableset), content_type=XML_TYPE)
+    return Response(vosi.table_document(found, _hera().tableset, esa_flags=_for_tapplus()),
+                    content_type=XML_TYPE)
 
 
 @bp.get("/examples")
@@ -133,5 +147,6 @@ def examples():
 def init_app(app: Flask) -> None:
     """Serve TAP under ``/tap`` and its async job list under ``/tap/async``."""
     app.register_blueprint(bp, url_prefix="/tap")
-    mount(app, JobList("tap", "tap_catalog.async_query:run", title="TAP asynchronous queries",
+    # workspace.tap_saving.run_async is async_query.run, then the result saved at DEST= if given
+    mount(app, JobList("tap", "workspace.tap_saving:run_async", title="TAP asynchronous queries",
                        case_insensitive=True, error_document=error_document), "/tap/async")

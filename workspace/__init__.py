@@ -14,7 +14,9 @@ __all__ = ["Workspace", "WorkspaceError", "create_tables", "init_app"]
 
 
 def init_app(app) -> None:
-    """Serve the REST API under ``/workspace/`` and VOSpace 2.1 under ``/vospace``."""
-    from . import http, vospace
+    """Serve the REST API under ``/workspace/``, VOSpace 2.1 under ``/vospace`` and the
+    saving TAP endpoint under ``/users/{name}/tap``."""
+    from . import http, tap_saving, vospace
     http.init_app(app)
     vospace.init_app(app)
+    tap_saving.init_app(app)

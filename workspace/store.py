@@ -247,6 +247,7 @@ class Workspace:
             raise WorkspaceError(507, f"the service's disk has {free} bytes free, {nbytes} were asked")
 
     def _finish(self, reservation, upload: Upload, key: str, digest: str) -> dict:
+        """Make the finished upload the file ``key`` and record it, releasing its quota hold."""
         try:
             self.storage.finish_upload(upload, key)
         except StorageError as err:
@@ -255,57 +256,31 @@ class Workspace:
         records.commit_file(self.engine, reservation, self.owner, key, st.size, st.mtime_ns, digest)
         return self.entry(key, st)
 
-    def write(self, path: str, data, size: int | None = None, sha256: str | None = None,
-              max_bytes: int | None = None) -> dict:
-        """Write ``data`` (bytes, a binary file object or an iterable of bytes) to ``path``,
-        streamed. ``size``: the announced length (quota held at once, and enforced:
-        more or fewer bytes are refused). ``sha256``: the expected checksum, refused on
-        mismatch. ``max_bytes``: a cap on the length (HTTP 413 beyond it)."""
+    def writer(self, path: str, size: int | None = None, max_bytes: int | None = None) -> "Writer":
+        """A :class:`Writer` for ``path``: write chunks, then ``finish()``. ``size``: the
+        announced length (quota held at once, and enforced: more or fewer bytes are
+        refused). ``max_bytes``: a cap on the length (HTTP 413 beyond it)."""
         key = self.key(path)
         if size is not None and max_bytes is not None and size > max_bytes:
             raise WorkspaceError(413, f"{size} bytes announced, at most {max_bytes} accepted")
         reservation = self._reservation(key)
-        upload = None
         try:
             if size is not None:
                 self._hold(reservation, size)
             upload = self.storage.new_upload()
-            digest = self._stream(upload, data, reservation, size, max_bytes, hashlib.sha256())
-            if sha256 and sha256.lower() != digest:
-                raise WorkspaceError(400, f"checksum mismatch: got sha256 {digest}, expected {sha256}")
-            return self._finish(reservation, upload, key, digest)
-        finally:
-            if upload is not None:
-                upload.discard()
+        except BaseException:
             reservation.release()
+            raise
+        return Writer(self, key, upload, reservation, size, max_bytes)
 
-    def _stream(self, upload: Upload, data, reservation, size, max_bytes, h, offset: int = 0) -> str:
-        written = offset
-        held = max(size or 0, reservation.bytes + reservation.replacing[0])
-        renewed = time.monotonic()
-        with open(upload.path, "r+b" if offset else "wb") as out:
-            out.seek(offset)
+    def write(self, path: str, data, size: int | None = None, sha256: str | None = None,
+              max_bytes: int | None = None) -> dict:
+        """Write ``data`` (bytes, a binary file object or an iterable of bytes) to ``path``,
+        streamed; ``sha256``: the expected checksum, refused on mismatch. See :meth:`writer`."""
+        with self.writer(path, size, max_bytes) as w:
             for chunk in _chunks(data):
-                written += len(chunk)
-                if size is not None and written > size:
-                    raise WorkspaceError(400, f"more bytes were sent than the {size} announced")
-                if max_bytes is not None and written > max_bytes:
-                    raise WorkspaceError(413, f"larger than the {max_bytes} bytes accepted")
-                if written > held:
-                    try:
-                        self._hold(reservation, written + HOLD_STEP)
-                        held = written + HOLD_STEP
-                    except WorkspaceError:
-                        self._hold(reservation, written)
-                        held = written
-                out.write(chunk)
-                h.update(chunk)
-                if time.monotonic() - renewed > RENEW_EVERY:
-                    reservation.renew()
-                    renewed = time.monotonic()
-        if size is not None and written < size:
-            raise WorkspaceError(400, f"the body ended after {written} of the {size} bytes announced")
-        return h.hexdigest()
+                w.write(chunk)
+            return w.finish(sha256)
 
     def store(self, path: str, src, move: bool = True) -> dict:
         """Put the local file ``src`` (a tool's product) at ``path``, quota-checked, with
@@ -342,8 +317,9 @@ class Workspace:
     def write_range(self, path: str, data, start: int, end: int | None, total: int) -> tuple[int, dict | None]:
         """Write bytes ``start``..``end`` (inclusive; None: up to what arrives) of a
         resumable upload of ``total`` bytes. ``start`` must be what the service has
-        already (HTTP 409 with the offset otherwise; 0 starts over). Returns the new
-        offset and, when the upload is complete, the file's entry."""
+        already (HTTP 409 with the offset otherwise; 0 starts over). What arrives is kept
+        even when the connection breaks. Returns the new offset and, when the upload is
+        complete, the file's entry."""
         key = self.key(path)
         name = self._partial_name(key, total)
         self._sweep_partials()
@@ -354,20 +330,20 @@ class Workspace:
                                           replacing=self._check_target(key), id=name[-32:],
                                           lifetime=self.partial_lifetime)
         self._hold(reservation, total)
-        upload = self.storage.resume_upload(name) if start else None
-        upload = upload or self.storage.new_upload(name)
-        size = None if end is None else end + 1
+        upload = (self.storage.resume_upload(name) if start else None) or self.storage.new_upload(name)
+        w = Writer(self, key, upload, reservation, None if end is None else end + 1, total, offset=start)
         try:
-            self._stream(upload, data, reservation, size, total, hashlib.sha256(), start)
+            for chunk in _chunks(data):
+                w.write(chunk)
+            w.check_complete()
         finally:
-            offset = upload.size  # what arrived is kept, even when the connection broke
-            reservation.renew()
-        if offset < total:
-            return offset, None
+            w.close_partial()
+        if w.written < total:
+            return w.written, None
         with open(upload.path, "rb") as f:
             digest = sha256_of(f)
         try:
-            return offset, self._finish(reservation, upload, key, digest)
+            return total, self._finish(reservation, upload, key, digest)
         finally:
             upload.discard()
             reservation.release()
@@ -431,3 +407,78 @@ class Workspace:
             raise WorkspaceError(err.status, err.message)
         records.rename(self.engine, self.owner, key, dst)
         return self.entry(dst)
+
+
+class Writer:
+    """A file being written into a workspace chunk by chunk: quota is held as it grows,
+    its SHA-256 computed on the way, and it appears whole at :meth:`finish` (a rename).
+    Leaving the ``with`` block without finishing discards it."""
+
+    def __init__(self, ws: Workspace, key: str, upload: Upload, reservation, size: int | None,
+                 max_bytes: int | None, offset: int = 0):
+        self.ws, self.key, self.upload, self.reservation = ws, key, upload, reservation
+        self.size, self.max_bytes = size, max_bytes
+        self.written = offset
+        self.held = max(size or 0, reservation.bytes + reservation.replacing[0])
+        self.hash = hashlib.sha256()
+        self.renewed = time.monotonic()
+        self.out = open(upload.path, "r+b" if offset else "wb")
+        self.out.seek(offset)
+        self.done = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self.done:
+            self.abort()
+
+    def write(self, chunk: bytes) -> None:
+        written = self.written + len(chunk)
+        if self.size is not None and written > self.size:
+            raise WorkspaceError(400, f"more bytes were sent than the {self.size} announced")
+        if self.max_bytes is not None and written > self.max_bytes:
+            raise WorkspaceError(413, f"larger than the {self.max_bytes} bytes accepted")
+        if written > self.held:
+            try:
+                self.ws._hold(self.reservation, written + HOLD_STEP)
+                self.held = written + HOLD_STEP
+            except WorkspaceError:
+                self.ws._hold(self.reservation, written)
+                self.held = written
+        self.out.write(chunk)
+        self.hash.update(chunk)
+        self.written = written
+        if time.monotonic() - self.renewed > RENEW_EVERY:
+            self.reservation.renew()
+            self.renewed = time.monotonic()
+
+    def check_complete(self) -> None:
+        if self.size is not None and self.written < self.size:
+            raise WorkspaceError(400, f"the body ended after {self.written} of the {self.size} bytes announced")
+
+    def finish(self, sha256: str | None = None) -> dict:
+        """Make the file appear; returns its entry."""
+        self.check_complete()
+        self.out.close()
+        digest = self.hash.hexdigest()
+        if sha256 and sha256.lower() != digest:
+            raise WorkspaceError(400, f"checksum mismatch: got sha256 {digest}, expected {sha256}")
+        try:
+            entry = self.ws._finish(self.reservation, self.upload, self.key, digest)
+        finally:
+            self.abort()
+        return entry
+
+    def close_partial(self) -> None:
+        """Keep what was written (a resumable upload): close the file, renew the hold."""
+        self.out.close()
+        self.done = True
+        self.reservation.renew()
+
+    def abort(self) -> None:
+        """Discard the bytes (if not yet made the file) and release the quota held."""
+        self.out.close()
+        self.upload.discard()
+        self.reservation.release()
+        self.done = True

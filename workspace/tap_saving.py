@@ -1,0 +1,214 @@
+"""Save to Hera from TAP: ``DEST=`` on ``/tap/sync`` and ``/tap/async``, and the per-user
+saving TAP endpoint ``/users/{name}/tap``.
+
+- ``DEST=path`` (a workspace path; ``workspace/`` or ``/workspace/`` in front is
+  accepted) on a sync query writes the result into the signed-in user's workspace and
+  answers ``303 See Other`` to the stored file, so a client that follows redirects
+  (pyvo, astroquery, a browser) still gets its table. On an async query the finished job's
+  result is also written to ``DEST`` by the job itself.
+- ``/users/{name}/tap`` is the same TAP service — ``tap_catalog.http``'s blueprint,
+  registered a second time — whose every sync and async result is also kept in the
+  user's workspace, in ``tap/`` (``tap/{UTC time}-{sync|job id}.{extension}``); sync
+  results stream to the client while they are written. Only ``name`` reaches it (others
+  get 404); anonymous requests are challenged (401), so TOPCAT asks for the password.
+
+The TAP layer calls :func:`sync_result` from its sync view; the async executors are
+:func:`run_async` (``/tap/async``, honouring ``DEST``) and :func:`run_saving_async`
+(the saving endpoint's job list).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from flask import Response, current_app, g, jsonify, redirect, request
+
+from uws import JobList
+from uws.binding import mount
+from vo_service import auth
+
+from .store import Workspace, WorkspaceError
+
+log = logging.getLogger(__name__)
+
+#: the folder of the saving endpoint's results
+SAVED_FOLDER = "tap"
+SAVING_PREFIX = "/users/<user>/tap"
+_SAVING_BLUEPRINTS = ("tap_saving", "tap_saving_async")
+
+
+def _tap_error(message: str, status: int):
+    from tap_catalog.query import TapError
+    return TapError(message, status)
+
+
+def dest_path(value: str) -> str:
+    """The workspace path that a DEST value names (``workspace/`` in front is optional)."""
+    value = value.strip()
+    for prefix in ("/workspace/", "workspace/"):
+        if value.startswith(prefix):
+            value = value[len(prefix):]
+            break
+    if not value or value.endswith("/"):
+        raise WorkspaceError(400, f"DEST must name a file in the workspace, not {value!r}")
+    return Workspace.key(value)
+
+
+def _dest_value(values) -> str | None:
+    for name, value in values.items():
+        if name.lower() == "dest" and value.strip():
+            return value
+    return None
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def _workspace_url(key: str) -> str:
+    base = (current_app.config.get("HERA_BASE_URL") or request.host_url).rstrip("/")
+    return f"{base}/workspace/{quote(key)}"
+
+
+# -- sync -------------------------------------------------------------------------------------------
+def sync_result(response: Response, renderer) -> Response:
+    """The answer to a sync query whose streaming ``response`` is ready: unchanged, or,
+    with ``DEST=``, written to the workspace and a 303 to it, or, on the saving endpoint,
+    streamed to the client and kept in the workspace at the same time."""
+    dest = _dest_value(request.values)
+    saving = g.get("saving_user")
+    if dest is None and saving is None:
+        return response
+    user = auth.current_user()
+    if user is None:
+        raise _tap_error("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)", 401)
+    ws = Workspace.for_user(current_app, user.name)
+    if dest is not None:
+        try:
+            key = dest_path(dest)
+            entry = ws.write(key, response.response)
+        except WorkspaceError as err:
+            raise _tap_error(f"the result could not be saved to {dest}: {err.message}", err.status)
+        answer = jsonify(entry)
+        answer.status_code = 303
+        answer.headers["Location"] = _workspace_url(key)
+        return answer
+    key = f"{SAVED_FOLDER}/{_stamp()}-sync.{renderer.extension}"
+    try:
+        writer = ws.writer(key)
+    except WorkspaceError as err:
+        log.warning("saving endpoint of %s: result not kept: %s", user.name, err.message)
+        response.headers["Warning"] = f'299 hera "this result is not kept in your workspace: {err.message}"'
+        return response
+    response.response = _tee(response.response, writer, user.name)
+    response.headers["Content-Location"] = _workspace_url(key)
+    return response
+
+
+def _tee(chunks, writer, owner: str):
+    """Yield ``chunks`` to the client while writing them to ``writer``; a failure to keep
+    them (a full quota) does not break the client's result."""
+    keeping = True
+    try:
+        for chunk in chunks:
+            if keeping:
+                try:
+                    writer.write(chunk)
+                except WorkspaceError as err:
+                    log.warning("saving endpoint of %s: result not kept: %s", owner, err.message)
+                    writer.abort()
+                    keeping = False
+            yield chunk
+        if keeping:
+            writer.finish()
+    finally:
+        if not writer.done:
+            writer.abort()  # the client went away, or the query failed: keep nothing
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+# -- async ------------------------------------------------------------------------------------------
+def _save_job_result(job, key: str) -> None:
+    if job.owner is None:
+        raise RuntimeError("DEST= writes into a workspace: sign in to use it")
+    ws = Workspace.for_user(current_app, job.owner)
+    result = next(r for r in job.results if r.id == "result")
+    try:
+        ws.store(key, job.directory / result.path, move=False)
+    except WorkspaceError as err:
+        raise RuntimeError(f"the result could not be saved to {key}: {err.message}") from None
+
+
+def run_async(job) -> None:
+    """Executor of ``/tap/async``: the TAP query, then, with ``DEST=``, its result copied
+    into the owner's workspace (a bad DEST is refused before the query runs)."""
+    from tap_catalog import async_query
+
+    dest = _dest_value(job.parameters)
+    key = None
+    if dest is not None:
+        if job.owner is None:
+            raise RuntimeError("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)")
+        try:
+            key = dest_path(dest)
+        except WorkspaceError as err:
+            raise RuntimeError(err.message) from None
+    async_query.run(job)
+    if key is not None:
+        _save_job_result(job, key)
+
+
+def run_saving_async(job) -> None:
+    """Executor of the saving endpoint's async jobs: the query, and its result kept in
+    ``tap/`` (or at ``DEST``)."""
+    from tap_catalog import async_query
+
+    from tap_catalog import async_query, formats
+
+    dest = _dest_value(job.parameters)
+    async_query.run(job)
+    fmt = job.parameters.get("responseformat") or job.parameters.get("format")
+    extension = formats.lookup(fmt).extension
+    _save_job_result(job, dest_path(dest) if dest else f"{SAVED_FOLDER}/{_stamp()}-{job.id}.{extension}")
+
+
+# -- the saving endpoint ------------------------------------------------------------------------
+def _pop_user(endpoint, values):
+    if endpoint and endpoint.split(".", 1)[0] in _SAVING_BLUEPRINTS and values is not None:
+        g.saving_user = values.pop("user", None)
+        g.tap_path = f"/users/{g.saving_user}/tap"
+
+
+def _add_user(endpoint, values):
+    if endpoint and endpoint.split(".", 1)[0] in _SAVING_BLUEPRINTS and "user" not in values:
+        values["user"] = g.get("saving_user")
+
+
+def _only_its_user():
+    name = g.get("saving_user")
+    if name is None:
+        return None
+    user = auth.current_user()
+    if user is None:
+        raise auth.AuthError(f"this is {name}'s saving TAP endpoint: sign in as {name}")
+    if user.name != name:
+        return Response(f"no such resource\n", status=404, mimetype="text/plain")
+    return None
+
+
+def init_app(app) -> None:
+    """Serve the saving endpoint: TAP's blueprint again, under ``/users/{name}/tap``,
+    with an async job list of its own."""
+    from tap_catalog import http as tap_http
+
+    app.url_value_preprocessor(_pop_user)
+    app.url_defaults(_add_user)
+    app.before_request(_only_its_user)
+    app.register_blueprint(tap_http.bp, url_prefix=SAVING_PREFIX, name="tap_saving")
+    mount(app, JobList("tap-saving", "workspace.tap_saving:run_saving_async",
+                       title="TAP asynchronous queries kept in the workspace", case_insensitive=True,
+                       error_document=tap_http.error_document),
+          SAVING_PREFIX + "/async", name="tap_saving_async")
