@@ -144,6 +144,14 @@ def test_bad_fields_get_a_message_each(form, field, words):
     assert field in sel.errors and words in sel.errors[field]
 
 
+@pytest.mark.parametrize("text, mjd", [
+    ("2003-03-01", 52699.0), ("2003-03-01T12:00:00", 52699.5), ("52699.5", 52699.5),
+    ("MJD 52699.5", 52699.5), ("IJD 1155.5", 52699.5), ("ijd 1155.5", 52699.5),
+])
+def test_times_are_iso_mjd_or_ijd(text, mjd):
+    assert selection.parse_time(text) == pytest.approx(mjd, abs=1e-9)
+
+
 def test_time_type_good_time_and_revolution_constraints_become_where_clauses(app):
     sel = selection.build({"start": "2004-01-01", "end": "53300.5", "scw_type": "pointing", "status": "public",
                            "min_isgri": "1500", "min_jemx1": "0", "rev_min": "150", "rev_max": "250", "maxrec": "77"})
@@ -427,6 +435,8 @@ def test_the_workspace_page_lists_folders_and_files_with_size_date_checksum(alic
     sub = alice_client.get("/ui/workspace/selections/").data.decode()
     assert 'href="/ui/preview/selections/crab_scw.fits">Preview</a>' in sub
     assert alice_client.get("/ui/workspace/nothing/").status_code == 404
+    file_page = alice_client.get("/ui/workspace/notes.txt")
+    assert file_page.status_code == 302 and file_page.headers["Location"].endswith("/ui/preview/notes.txt")
 
 
 def test_a_fits_preview_shows_headers_and_first_rows(alice_client, alice_files):

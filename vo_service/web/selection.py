@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from tap_catalog.demo import FIXED_COLUMNS, iso_to_mjd, mjd_to_iso
+from tap_catalog.demo import FIXED_COLUMNS, IJD_OFFSET, iso_to_mjd, mjd_to_iso
 
 from . import targets
 
@@ -82,15 +82,21 @@ def parse_position(text: str) -> tuple[float, float, str | None]:
 
 
 def parse_time(text: str) -> float:
-    """MJD of an ISO-8601 date or timestamp, or of a plain number read as an MJD."""
-    number = _number(text)
+    """MJD of an ISO-8601 date or timestamp, of a number read as an MJD, or of a number
+    after "MJD" or "IJD" (INTEGRAL Julian Date, MJD − 51544)."""
+    prefix, _, rest = text.strip().partition(" ")
+    offset = {"mjd": 0.0, "ijd": IJD_OFFSET}.get(prefix.lower())
+    number = _number(rest if offset is not None else text)
+    if offset is not None and number is None:
+        raise ValueError(f"{text!r}: a number must follow {prefix}")
     if number is not None:
-        mjd = number
+        mjd = number + (offset or 0.0)
     else:
         try:
             mjd = iso_to_mjd(text)
         except ValueError:
-            raise ValueError(f"{text!r} is neither an ISO date (2003-03-01, 2003-03-01T12:00:00) nor an MJD (52699.5)")
+            raise ValueError(f"{text!r} is neither an ISO date (2003-03-01, 2003-03-01T12:00:00) nor an MJD "
+                             "(52699.5, MJD 52699.5) nor an IJD (IJD 1155.5)")
     if not (MJD_RANGE[0] <= mjd <= MJD_RANGE[1]):
         raise ValueError(f"{text!r} (MJD {mjd:.3f}) is outside the INTEGRAL era "
                          f"(MJD {MJD_RANGE[0]:.0f} to {MJD_RANGE[1]:.0f})")

@@ -5,7 +5,7 @@ Listing and previews are rendered here from the workspace core; uploads, renames
 deletions are done by the page's script through the ``/workspace/`` REST interface."""
 from __future__ import annotations
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, redirect, render_template, url_for
 
 from workspace import Workspace, WorkspaceError
 
@@ -43,6 +43,8 @@ def workspace(path):
     ws = _workspace()
     if ws is None:
         return render_template("workspace.html", listing=None, path=path, crumbs=[])
+    if path and not path.endswith("/") and ws.exists(path) and not ws.is_folder(path):
+        return redirect(url_for("web.preview", path=path))  # a file: show it
     try:
         listing = ws.list(path)
     except WorkspaceError as err:
