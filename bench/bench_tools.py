@@ -11,13 +11,16 @@ workspace, then:
 1. direct: ``fstatistic(local_path, "RATE", out)`` called ``--jobs`` times in this process;
 2. service: ``--jobs`` jobs (distinct output paths, so no reuse) POSTed with PHASE=RUN by
    ``--clients`` threads at once; wall time from the first POST until every job is final;
-3. reuse: the same ``--jobs`` jobs again, now each reusing its twin's products.
+3. reuse: the same ``--jobs`` jobs again, now each reusing its twin's products;
+4. trivial UWS jobs (``bench/uws_trivial.py``, no tool at all) submitted the same way: the
+   job engine's own share of the overhead.
 
 Prints a table with wall time, jobs/s and the ratio to the direct calls.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import platform
 import signal
@@ -82,6 +85,8 @@ def main():
     args = parser.parse_args()
 
     from tools_registry.ftools.fstatistic import fstatistic
+    from uws import JobList
+    from uws.binding import mount
     from vo_service import create_app, users
     from vo_service.app import init_database
     from workspace import Workspace
@@ -92,6 +97,7 @@ def main():
               "HERA_SWEEP_INTERVAL": 5}
     app = create_app(config)
     init_database(app)
+    mount(app, JobList("bench-trivial", "uws_trivial:run"), "/bench-trivial")
     token = users.add_user(app.extensions["hera"].engine, "bench")
     table = data / "rate.fits"
     make_table(table, args.rows)
@@ -105,11 +111,12 @@ def main():
         fstatistic(str(table), "RATE", str(out))
     direct = time.perf_counter() - started
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/tools/fstatistic"
+    base = f"http://127.0.0.1:{server.server_port}"
     app.config["HERA_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
-    env = {**os.environ, **{k: str(v) for k, v in config.items()}, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, **{k: str(v) for k, v in config.items()}, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "bench")])}
     workers = [subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"], env=env, cwd=REPO,
                                 start_new_session=True, stderr=subprocess.DEVNULL)
                for _ in range(args.workers)]
@@ -123,21 +130,24 @@ def main():
             time.sleep(0.2)
         local = threading.local()
 
-        def submit(i):
+        def submit(label, i):
             if not hasattr(local, "session"):
                 local.session = requests.Session()
                 local.session.headers["Authorization"] = "Bearer " + token
-            r = local.session.post(url, data={"PHASE": "RUN", "infile": "rate.fits", "colname": "RATE",
-                                              "outfile": f"stats/{i}.txt"}, allow_redirects=False)
+            if label == "trivial":
+                r = local.session.post(base + "/bench-trivial", data={"PHASE": "RUN"}, allow_redirects=False)
+            else:
+                r = local.session.post(base + "/tools/fstatistic", allow_redirects=False, data={
+                    "PHASE": "RUN", "infile": "rate.fits", "colname": "RATE", "outfile": f"stats/{i}.txt"})
             assert r.status_code == 303, r.text
             return r.headers["Location"].rsplit("/", 1)[-1]
 
         rows = []
         store = app.extensions["hera"].jobs.store
-        for label in ("service", "reuse"):
+        for label in ("service", "reuse", "trivial"):
             started = time.perf_counter()
             with ThreadPoolExecutor(args.clients) as pool:
-                ids = list(pool.map(submit, range(args.jobs)))
+                ids = list(pool.map(lambda i: submit(label, i), range(args.jobs)))
             submitted = time.perf_counter() - started
             wall = wait_final(store, ids, timeout=1200) - started
             jobs = [store.get(i) for i in ids]
@@ -158,7 +168,8 @@ def main():
     print(f"{'run':<28} {'wall (s)':>9} {'jobs/s':>8} {'x direct':>9} {'submit (s)':>11} {'reused':>7}")
     print(f"{'direct, one process':<28} {direct:9.2f} {args.jobs / direct:8.1f} {1.0:9.1f} {'-':>11} {'-':>7}")
     for label, wall, submitted, reused in rows:
-        name = {"service": "service, fresh jobs", "reuse": "service, identical jobs"}[label]
+        name = {"service": "service, fresh jobs", "reuse": "service, identical jobs",
+                "trivial": "UWS only, trivial jobs"}[label]
         print(f"{name:<28} {wall:9.2f} {args.jobs / wall:8.1f} {wall / direct:9.1f} {submitted:11.2f} {reused:7d}")
 
 
