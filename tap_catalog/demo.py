@@ -488,3 +488,15 @@ def load(engine: Engine, tableset: TableSet, rows_iter: Iterable[dict], batch: i
         ingest.refresh_revolutions(conn)
         database.refresh_views(conn, tableset)
     return n
+
+
+def load_if_empty(engine: Engine, tableset: TableSet, rows: int, seed: int = 0) -> int:
+    """Load ``rows`` demo science windows when ``integral.scw`` is empty (what the
+    zero-configuration ``hera serve`` does); returns the rows loaded, 0 if there were
+    science windows already or ``rows`` is 0."""
+    if rows <= 0:
+        return 0
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM integral.scw LIMIT 1")).first() is not None:
+            return 0
+    return load(engine, tableset, generate(rows, seed))

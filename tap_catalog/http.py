@@ -112,12 +112,22 @@ def availability():
     return Response(body, content_type=XML_TYPE)
 
 
+def _for_tapplus() -> bool:
+    """Is the client astroquery's TapPlus, which needs ESA's column flags? Its GETs go
+    through http.client without a User-Agent (its POSTs say ``astroquery/…``)."""
+    agent = request.headers.get("User-Agent")
+    return agent is None or agent.startswith("astroquery/")
+
+
 @bp.get("/tables")
 def tables():
     detail = request.args.get("detail", "max")
+    if request.args.get("only_tables", "").lower() == "true":  # ESA TAP+ spelling of detail=min
+        detail = "min"
     if detail not in ("min", "max"):
         return Response(f"detail must be min or max, not {detail!r}\n", status=400, mimetype="text/plain")
-    return Response(vosi.tableset_document(_hera().tableset, detail=detail), content_type=XML_TYPE)
+    body = vosi.tableset_document(_hera().tableset, detail=detail, esa_flags=_for_tapplus())
+    return Response(body, content_type=XML_TYPE)
 
 
 @bp.get("/tables/<name>")
@@ -125,7 +135,8 @@ def table(name):
     found = _hera().tableset.get(name)
     if found is None:
         return Response(f"no table {name!r}; /tap/tables lists them\n", status=404, mimetype="text/plain")
-    return Response(vosi.table_document(found, _hera().tableset), content_type=XML_TYPE)
+    return Response(vosi.table_document(found, _hera().tableset, esa_flags=_for_tapplus()),
+                    content_type=XML_TYPE)
 
 
 @bp.get("/examples")

@@ -24,6 +24,10 @@ VR = "http://www.ivoa.net/xml/VOResource/v1.0"
 VS = "http://www.ivoa.net/xml/VODataService/v1.1"
 TR = "http://www.ivoa.net/xml/TAPRegExt/v1.0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+#: ESA's TAP+ namespace: astroquery's TapPlus.load_tables reads ``esatapplus:flags`` of
+#: every column and fails without it (astropy/astroquery#1597, closed as won't fix); the
+#: attribute is written only for that client, as VODataService 1.1 validators refuse it
+ESATAPPLUS = "http://esa.int/xml/EsaTapPlus"
 _XSI_TYPE = f"{{{XSI}}}type"
 TAPREGEXT = "ivo://ivoa.net/std/TAPRegExt"
 
@@ -175,7 +179,7 @@ def availability(up_since: datetime, note: str, available: bool = True) -> bytes
 
 
 # -- tables ------------------------------------------------------------------------------------
-def _fill_table(node, table: Table, tableset: TableSet, detail: str = "max"):
+def _fill_table(node, table: Table, tableset: TableSet, detail: str = "max", esa_flags: bool = False):
     """Write ``table``'s description into the (empty) table element ``node``."""
     node.set("type", table.type)
     _el(node, "name", table.name)
@@ -188,6 +192,8 @@ def _fill_table(node, table: Table, tableset: TableSet, detail: str = "max"):
     pk = {c.lower() for c in table.primary_key}
     for column in table.columns:
         c = _el(node, "column", std="true" if column.std else None)
+        if esa_flags:
+            c.set(f"{{{ESATAPPLUS}}}flags", "0")
         _el(c, "name", adql_name(column.name))
         if column.description:
             _el(c, "description", column.description)
@@ -217,10 +223,18 @@ def _fill_table(node, table: Table, tableset: TableSet, detail: str = "max"):
     return node
 
 
-def tableset_document(tableset: TableSet, detail: str = "max") -> bytes:
-    """``/tables``: every schema and table; ``detail="min"`` leaves out the columns."""
+def _nsmap(esa_flags: bool) -> dict:
+    nsmap = {"vosi": VOSI_TABLES, "vs": VS, "xsi": XSI}
+    if esa_flags:
+        nsmap["esatapplus"] = ESATAPPLUS
+    return nsmap
+
+
+def tableset_document(tableset: TableSet, detail: str = "max", esa_flags: bool = False) -> bytes:
+    """``/tables``: every schema and table; ``detail="min"`` leaves out the columns;
+    ``esa_flags`` adds the ``esatapplus:flags`` attributes astroquery's TapPlus needs."""
     root = etree.Element(f"{{{VOSI_TABLES}}}tableset",
-                         nsmap={"vosi": VOSI_TABLES, "vs": VS, "xsi": XSI})
+                         nsmap=_nsmap(esa_flags))
     for schema in tableset.schemas:
         node = _el(root, "schema")
         _el(node, "name", schema.name)
@@ -230,12 +244,12 @@ def tableset_document(tableset: TableSet, detail: str = "max") -> bytes:
             _el(node, "utype", schema.utype)
         for table in tableset:
             if table.schema_name == schema.name:
-                _fill_table(_el(node, "table"), table, tableset, detail)
+                _fill_table(_el(node, "table"), table, tableset, detail, esa_flags)
     return _tostring(root)
 
 
-def table_document(table: Table, tableset: TableSet) -> bytes:
+def table_document(table: Table, tableset: TableSet, esa_flags: bool = False) -> bytes:
     """``/tables/{name}``: one table with its columns and foreign keys."""
-    root = etree.Element(f"{{{VOSI_TABLES}}}table", nsmap={"vosi": VOSI_TABLES, "vs": VS, "xsi": XSI})
-    _fill_table(root, table, tableset)
+    root = etree.Element(f"{{{VOSI_TABLES}}}table", nsmap=_nsmap(esa_flags))
+    _fill_table(root, table, tableset, esa_flags=esa_flags)
     return _tostring(root)

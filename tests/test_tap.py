@@ -367,9 +367,10 @@ def combined_schema(*names):
     """One XMLSchema importing the named XSDs (xsi:type across namespaces needs them all)."""
     imports = []
     for name in names:
-        doc = etree.parse(str(SCHEMAS / name))
+        path = name if isinstance(name, Path) else SCHEMAS / name
+        doc = etree.parse(str(path))
         imports.append(f'<xs:import namespace="{doc.getroot().get("targetNamespace")}" '
-                       f'schemaLocation="{(SCHEMAS / name).as_uri()}"/>')
+                       f'schemaLocation="{path.as_uri()}"/>')
     xsd = ('<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:hera:test">'
            + "".join(imports) + "</xs:schema>")
     from schemas import _LocalSchemas
@@ -459,6 +460,20 @@ def test_one_table(tap):
     assert "n_scw" in [c.findtext("name") for c in root.findall("column")]
     assert tap.get("/tap/tables/INTEGRAL.SCW").status_code == 200
     assert tap.get("/tap/tables/integral.nothing").status_code == 404
+
+
+def test_tables_for_astroquery_tapplus_carry_esa_flags(tap):
+    """astroquery's TapPlus needs esatapplus:flags on every column (astroquery#1597);
+    other clients get plain VODataService."""
+    plain = tap.get("/tap/tables", headers={"User-Agent": "python-pyvo/1.9"}).data
+    assert b"esatapplus" not in plain
+    r = tap.get("/tap/tables", headers={"User-Agent": "astroquery/0.4.11 Python/3.11.7 (Linux)"})
+    schema = combined_schema("VOSITables.xsd", "VODataService.xsd", Path(__file__).with_name("esatapplus.xsd"))
+    root = validate(schema, r.data)
+    columns = list(root.iter("column"))
+    assert columns and all(c.get("{http://esa.int/xml/EsaTapPlus}flags") == "0" for c in columns)
+    minimal = validate(schema, tap.get("/tap/tables?only_tables=true").data)
+    assert not list(minimal.iter("column"))
 
 
 # -- DALI examples -------------------------------------------------------------------------------------

@@ -121,6 +121,10 @@ from tools_registry.cli import tools as _tools  # noqa: E402 - the server side o
 
 main.add_command(_tools)
 
+from tap_catalog.cli import catalog as _catalog  # noqa: E402 - `hera catalog init|ingest|demo`
+
+main.add_command(_catalog)
+
 
 # -- workers and the server ---------------------------------------------------------------
 @main.command()
@@ -194,7 +198,9 @@ def serve(host, port, n_workers, web_workers):
     config = configuration.load()
     data_dir = config["HERA_DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
-    init_database(create_app())
+    app = create_app()
+    init_database(app)
+    _demo_catalogue(app)
     children = []
     if not config["HERA_REDIS_URL"]:
         redis_proc, url = _embedded_redis(data_dir)
@@ -215,6 +221,18 @@ def serve(host, port, n_workers, web_workers):
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def _demo_catalogue(app) -> None:
+    """Give an empty catalogue HERA_TAP_DEMO_ROWS demo science windows, so that a fresh
+    ``hera serve`` has something to query (``hera catalog init --drop`` empties it)."""
+    from tap_catalog import demo
+
+    hera = app.extensions["hera"]
+    n = demo.load_if_empty(hera.engine, hera.tableset, int(app.config["HERA_TAP_DEMO_ROWS"]))
+    if n:
+        click.echo(f"the catalogue was empty: loaded {n} demo science windows "
+                   "(hera catalog ingest FILE... loads real ones)")
 
 
 def _gunicorn(bind: str, workers: int):

@@ -1,0 +1,229 @@
+"""Ingest of science-window tables (``hera catalog ingest``) and the demo generator
+(``hera catalog demo``), on SQLite and PostgreSQL.
+
+Files follow HEASARC's ``intscw`` layout: upper-case names in any order, RA/Dec of the X
+axis as ``ra_x``/``dec_x`` (sexagesimal or degrees), ISO-8601 start and end dates, the
+proprietary status as ``ps``, extra columns that Hera ignores.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+from astropy.table import Table
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from tap_catalog import cli, database, demo, ingest, tap_schema
+from tap_catalog.tableset import TableSet
+
+HEASARC_COLUMNS = ["OBS_ID", "SCW_TYPE", "DEC_X", "SCW_ID", "RA_X", "END_DATE", "START_DATE",
+                   "SCW_VER", "GOOD_ISGRI", "GOOD_SPI", "GOOD_JEMX1", "PS", "PI_NAME", "HEASARC_ONLY"]
+#: three Crab pointings and a slew, coordinates in sexagesimal (RA in hours)
+ROWS = [
+    ["02400010001", "POINTING", "+22 00 52.2", "003900010010", "05 34 31.94", "2003-01-31T10:40:00",
+     "2003-01-31T10:10:00", "1", "1750.5", "1700", "1600", "PUBLIC", "Kuulkers", "x"],
+    ["02400010001", "SLEW", "+21 30 00", "003900010021", "05 40 00.00", "2003-01-31T10:45:00",
+     "2003-01-31T10:40:10", "001", "250", "240", "0", "PUBLIC", "Kuulkers", "y"],
+    ["02400010001", "POINTING", "-05 23 28", "003900020010", "05 35 17.3", "2003-01-31T11:20:00",
+     "2003-01-31T10:45:10", "001", "2000", "1900", "1800", "PRIVATE", "Kuulkers", "z"],
+]
+EXPECTED_RA = 15 * (5 + 34 / 60 + 31.94 / 3600)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_database_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'hera.sqlite'}"
+    engine = database.make_engine(url)
+    tableset = TableSet.load()
+    database.drop_catalog(engine, tableset)  # the PostgreSQL database is the session's
+    database.create_catalog(engine, tableset)
+    tap_schema.fill(engine, tableset)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def tableset():
+    return TableSet.load()
+
+
+def write_csv(path, columns=HEASARC_COLUMNS, rows=ROWS):
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    return path
+
+
+def degrees_table(rows=ROWS) -> Table:
+    """The same rows with degrees and numbers, as FITS and VOTable files hold them."""
+    out = Table(names=("scw_id", "scw_ver", "scw_type", "ra_x", "dec_x", "start_date", "end_date",
+                       "good_isgri", "good_spi", "ps", "extra"),
+                dtype=("U12", "i4", "U10", "f8", "f8", "U19", "U19", "f8", "f8", "U8", "f8"))
+    for r in rows:
+        out.add_row((r[3], int(r[7]), r[1], ingest._angle(r[4], True, "ra"), ingest._angle(r[2], False, "dec"),
+                     r[6], r[5], float(r[8]), float(r[9]), r[11], 1.0))
+    return out
+
+
+def scw(engine, columns="scw_id, scw_ver, scw_type, status, ra, dec, start_time, elapsed, good_isgri, revolution"):
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(text(f"SELECT {columns} FROM integral.scw ORDER BY scw_id"))]
+
+
+def test_heasarc_csv_with_sexagesimal_coordinates(engine, tableset, tmp_path):
+    counts = ingest.ingest(engine, tableset, [write_csv(tmp_path / "intscw.csv")], progress=False)
+    assert counts == {"read": 3, "files": 1}
+    rows = scw(engine)
+    assert [r["scw_id"] for r in rows] == ["003900010010", "003900010021", "003900020010"]
+    crab = rows[0]
+    assert math.isclose(crab["ra"], EXPECTED_RA, abs_tol=1e-9)
+    assert math.isclose(crab["dec"], 22 + 52.2 / 3600, abs_tol=1e-9)
+    assert math.isclose(rows[2]["dec"], -(5 + 23 / 60 + 28 / 3600), abs_tol=1e-9)
+    assert crab["scw_ver"] == "001" and crab["scw_type"] == "pointing" and crab["revolution"] == 39
+    assert crab["elapsed"] == 1800.0 and crab["good_isgri"] == 1750.5
+    assert [r["status"] for r in rows] == ["public", "public", "private"]
+    with engine.connect() as conn:
+        rev = conn.execute(text("SELECT n_scw, n_pointing FROM integral.revolution WHERE revolution = 39")).one()
+    assert tuple(rev) == (3, 2)
+
+
+@pytest.mark.parametrize("fmt, name", [("fits", "intscw.fits"), ("votable", "intscw.xml")])
+def test_fits_and_votable_in_degrees(engine, tableset, tmp_path, fmt, name):
+    path = tmp_path / name
+    degrees_table().write(path, format=fmt)
+    ingest.ingest(engine, tableset, [path], progress=False)
+    rows = scw(engine)
+    assert [r["scw_id"] for r in rows] == ["003900010010", "003900010021", "003900020010"]
+    assert math.isclose(rows[0]["ra"], EXPECTED_RA, abs_tol=1e-9)
+    assert rows[1]["scw_type"] == "slew" and rows[1]["good_isgri"] == 250.0
+
+
+def test_ingest_is_idempotent(engine, tableset, tmp_path):
+    path = write_csv(tmp_path / "intscw.csv")
+    ingest.ingest(engine, tableset, [path], progress=False)
+    first = scw(engine)
+    ingest.ingest(engine, tableset, [path, path], progress=False)
+    assert scw(engine) == first
+
+
+def test_newer_scw_ver_replaces_the_older_and_not_the_reverse(engine, tableset, tmp_path):
+    ingest.ingest(engine, tableset, [write_csv(tmp_path / "v1.csv")], progress=False)
+    v2 = [list(r) for r in ROWS[:1]]
+    v2[0][7], v2[0][8] = "002", "1799"
+    ingest.ingest(engine, tableset, [write_csv(tmp_path / "v2.csv", rows=v2)], progress=False)
+    rows = {r["scw_id"]: r for r in scw(engine)}
+    assert len(rows) == 3
+    assert rows["003900010010"]["scw_ver"] == "002" and rows["003900010010"]["good_isgri"] == 1799.0
+    ingest.ingest(engine, tableset, [tmp_path / "v1.csv"], progress=False)  # older again: ignored
+    assert {r["scw_id"]: r for r in scw(engine)}["003900010010"]["scw_ver"] == "002"
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    (2, "+95 00 00", "outside -90..90"),
+    (4, "five hours", "neither degrees nor sexagesimal"),
+    (3, "39-1-10", "not 12 digits"),
+    (5, "2003-01-31T09:00:00", "before start time"),
+    (11, "SECRET", "not public or private"),
+])
+def test_a_bad_row_aborts_everything(engine, tableset, tmp_path, column, value, reason):
+    good = write_csv(tmp_path / "good.csv")
+    rows = [list(r) for r in ROWS]
+    rows[2][column] = value
+    bad = write_csv(tmp_path / "bad.csv", rows=rows)
+    with pytest.raises(ingest.IngestError) as caught:
+        ingest.ingest(engine, tableset, [good, bad], progress=False)
+    err = caught.value
+    assert err.file == str(bad) and err.row == 3 and reason in err.reason
+    assert f"{bad}, row 3: " in str(err)
+    assert scw(engine) == []  # not even the good file's rows are kept
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM integral.revolution")).scalar() == 0
+
+
+def test_file_without_scw_id_is_refused(engine, tableset, tmp_path):
+    path = write_csv(tmp_path / "x.csv", columns=["RA_X", "DEC_X"], rows=[["1", "2"]])
+    with pytest.raises(ingest.IngestError, match="no scw_id column"):
+        ingest.ingest(engine, tableset, [path], progress=False)
+
+
+def test_cli_ingest_reports_file_row_and_reason(engine, tmp_path):
+    url = engine.url.render_as_string(hide_password=False)
+    rows = [list(r) for r in ROWS]
+    rows[1][2] = "+95 00 00"
+    bad = write_csv(tmp_path / "bad.csv", rows=rows)
+    result = CliRunner().invoke(cli.catalog, ["ingest", "--database-url", url, "--no-progress", str(bad)])
+    assert result.exit_code != 0
+    assert f"nothing ingested: {bad}, row 2: dec 95.0 is outside -90..90 deg" in result.output
+    good = write_csv(tmp_path / "good.csv")
+    result = CliRunner().invoke(cli.catalog, ["ingest", "--database-url", url, "--no-progress", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "ingested 3 science windows from 1 file(s)" in result.output
+
+
+# -- demo -----------------------------------------------------------------------------------------
+
+def test_demo_is_deterministic():
+    first = list(demo.generate(500, 3))
+    assert first == list(demo.generate(500, 3))
+    assert first != list(demo.generate(500, 4))
+    assert len(first) == 500
+    out1, out2 = io.StringIO(), io.StringIO()
+    demo.write_csv(out1, demo.generate(500, 3))
+    demo.write_csv(out2, demo.generate(500, 3))
+    assert out1.getvalue() == out2.getvalue()
+    assert out1.getvalue().splitlines()[0] == ",".join(demo.FIXED_COLUMNS)
+
+
+def test_demo_follows_integral_structure():
+    rows = list(demo.generate(3000, 1))
+    assert [r["start_time"] for r in rows] == sorted(r["start_time"] for r in rows)
+    pointings = [r for r in rows if r["scw_type"] == "pointing"]
+    slews = [r for r in rows if r["scw_type"] == "slew"]
+    assert pointings and slews
+    # pointings of 30-60 min (the last of an orbit cut at its end), slews of minutes
+    assert all(r["elapsed"] <= 3600 for r in pointings)
+    assert sum(r["elapsed"] >= 1800 for r in pointings) >= 0.9 * len(pointings)
+    assert all(r["elapsed"] < 1200 for r in slews)
+    for r in rows:
+        assert all((r[f"good_{i}"] or 0) <= r["elapsed"] + 1e-6 for i in demo.INSTRUMENTS)
+        assert r["scw_id"][:4] == f"{r['revolution']:04d}"
+        assert r["scw_id"][-1] == ("1" if r["scw_type"] == "slew" else "0")
+    assert any(r["status"] == "private" for r in rows)
+
+
+def test_demo_csv_ingests_as_it_is(engine, tableset, tmp_path):
+    path = tmp_path / "demo.csv"
+    with path.open("w", newline="") as out:
+        demo.write_csv(out, demo.generate(200, 5))
+    ingest.ingest(engine, tableset, [path], progress=False)
+    loaded = {r["scw_id"]: r for r in scw(engine, ", ".join(demo.FIXED_COLUMNS))}
+    for row in demo.generate(200, 5):
+        got = loaded[row["scw_id"]]
+        for c in demo.FIXED_COLUMNS:
+            if isinstance(row[c], float):
+                assert math.isclose(got[c], row[c], rel_tol=1e-9, abs_tol=1e-6), c
+            else:
+                assert got[c] == row[c], c
+
+
+def test_demo_command_loads_the_database(engine):
+    url = engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli.catalog, ["demo", "--database-url", url, "--rows", "150", "--seed", "2",
+                                              "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "loaded 150 science windows (seed 2)" in result.output
+    assert len(scw(engine)) == 150
+    assert demo.load_if_empty(engine, TableSet.load(), 100) == 0  # not empty: nothing added
+    assert len(scw(engine)) == 150
+
+
+def test_demo_loads_into_an_empty_catalogue(engine, tableset):
+    assert demo.load_if_empty(engine, tableset, 120, seed=9) == 120
+    assert [r["scw_id"] for r in scw(engine)] == sorted(r["scw_id"] for r in demo.generate(120, 9))
