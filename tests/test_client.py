@@ -55,21 +55,6 @@ server.serve_forever()
 """
 
 
-def has_route(prefix: str) -> bool:
-    """Whether the service application serves ``prefix`` (the tools and workspace are
-    other areas of the project that land separately)."""
-    from vo_service import create_app
-    try:
-        app = create_app({"HERA_DATA_DIR": "/tmp/hera-route-probe", "HERA_REDIS_URL": None})
-    except Exception:
-        return False
-    return any(str(rule).startswith(prefix) for rule in app.url_map.iter_rules())
-
-
-needs_tools = pytest.mark.skipif(not has_route("/tools") or not has_route("/workspace"),
-                                 reason="the tools registry and workspace HTTP layers are not in the service yet")
-
-
 @pytest.fixture(autouse=True)
 def private_config(tmp_path, monkeypatch):
     """Every test has its own XDG config home and no HERA_URL/HERA_TOKEN from outside."""
@@ -382,7 +367,6 @@ def card(text: str, keyword: str, hdu: int) -> str:
     return line[10:].split("/")[0].strip().strip("'").strip()
 
 
-@needs_tools
 def test_the_seeds_script_runs_end_to_end_with_temporaries_on_the_service(logged_in, worker, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     (here / "seed.hera").write_text(
@@ -407,7 +391,6 @@ def test_the_seeds_script_runs_end_to_end_with_temporaries_on_the_service(logged
     assert [e["name"] for e in uploaded["entries"]] == ["rate.fit"]
 
 
-@needs_tools
 def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_error(logged_in, worker, here, capsys):
     make_rate_file(here / "rate.fit")
     (here / "bad.hera").write_text("ftcopy rate.fit %1\nfstatistic %1 NOSUCH\nftlist %1 H outfile=never.txt\n")
@@ -418,7 +401,6 @@ def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_err
     assert "bad.hera:3" not in err and not (here / "never.txt").exists()
 
 
-@needs_tools
 def test_script_arguments_fill_dollar_placeholders(logged_in, worker, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     (here / "stats.hera").write_text("fstatistic $1 RATE outfile=$2\n")
@@ -427,7 +409,6 @@ def test_script_arguments_fill_dollar_placeholders(logged_in, worker, here, caps
     assert f"{rate.astype(float).sum():.6f}"[:8] in (here / "stats.txt").read_text()
 
 
-@needs_tools
 def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logged_in, worker, here, capsys):
     from astropy.table import Table
     _, rate = make_rate_file(here / "intable.fits")
@@ -438,7 +419,6 @@ def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logge
     assert "hera-runs/2" not in str(logged_in.ws_ls("hera-runs"))  # the run's folder was removed
 
 
-@needs_tools
 def test_positional_words_follow_the_tools_order_and_text_results_are_printed(logged_in, worker, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     status, out, err = hera_cmd(capsys, "run", "ftlist", "rate.fit[1][#row <= 3]", "T")
@@ -448,7 +428,6 @@ def test_positional_words_follow_the_tools_order_and_text_results_are_printed(lo
     assert [float(r.split()[2]) for r in rows[1:4]] == pytest.approx(rate[:3], rel=1e-6)
 
 
-@needs_tools
 def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, worker, here, capsys, monkeypatch):
     import io
     _, rate = make_rate_file(here / "intable.fits")
@@ -462,7 +441,6 @@ def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, work
     assert out.startswith("columns (")  # the prompt names the parameter
 
 
-@needs_tools
 def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(logged_in, worker, here, capsys):
     make_rate_file(here / "rate.fit")
     status, _, err = hera_cmd(capsys, "run", "ftcopy", "rate.fit[rate > 150]", "bright/rate.fits", "--keep-remote")
@@ -478,7 +456,6 @@ def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(lo
     assert any(line.split()[:3] == ["ftlist", url.rsplit("/", 1)[1], "COMPLETED"] for line in out.splitlines())
 
 
-@needs_tools
 def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(logged_in, here, tmp_path):
     """No worker runs, so the job stays queued while the command waits for it."""
     make_rate_file(here / "rate.fit")
@@ -498,7 +475,6 @@ def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(logged_in, here, tmp_path)
     assert job.phase == "ABORTED" and f"job {job.id}: ABORTED" in err
 
 
-@needs_tools
 def test_batch_runs_many_with_bounded_concurrency_and_a_rerun_skips_the_done_ones(logged_in, workers, here, capsys):
     workers.start(2)
     _, rate = make_rate_file(here / "rate.fit")
@@ -522,7 +498,6 @@ def test_batch_runs_many_with_bounded_concurrency_and_a_rerun_skips_the_done_one
     assert status == 0 and "2 runs: 2 completed" in err
 
 
-@needs_tools
 def test_tools_list_and_show_come_from_the_descriptors(logged_in, capsys):
     status, out, _ = hera_cmd(capsys, "tools", "list")
     assert status == 0
@@ -539,7 +514,6 @@ def test_tools_list_and_show_come_from_the_descriptors(logged_in, capsys):
 
 
 # -- the Python API -----------------------------------------------------------------
-@needs_tools
 def test_the_python_api_runs_tools_with_astropy_tables_in_and_out(logged_in, worker, here):
     from astropy.table import Table
     _, rate = make_rate_file(here / "rate.fit")
@@ -557,7 +531,6 @@ def test_the_python_api_runs_tools_with_astropy_tables_in_and_out(logged_in, wor
 
 
 # -- workspace and queries ---------------------------------------------------------------
-@needs_tools
 def test_ws_verbs_move_files_both_ways(logged_in, here, capsys):
     (here / "notes.txt").write_text("INTEGRAL\n")
     assert hera_cmd(capsys, "ws", "mkdir", "papers")[0] == 0
@@ -576,7 +549,6 @@ def test_ws_verbs_move_files_both_ways(logged_in, here, capsys):
     assert status == 1 and "404" in err
 
 
-@needs_tools
 def test_large_uploads_go_in_pieces_and_resume_where_a_broken_one_stopped(logged_in, here, monkeypatch):
     import hashlib
     from hera import client as client_module
@@ -615,11 +587,9 @@ def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, worker,
     assert hera_cmd(capsys, "query", QUERY, "--async", "-o", "t.vot")[0] == 0
     assert list(Table.read(here / "t.vot")["table_name"]) == expected
     assert list(logged_in.query(QUERY)["table_name"]) == expected
-    if has_route("/workspace"):
-        status, _, err = hera_cmd(capsys, "query", QUERY, "--save", "q/tables.vot")
-        assert status == 0, err
-        saved = logged_in.ws_read_table("q/tables.vot")
-        assert list(saved["table_name"]) == expected
+    status, _, err = hera_cmd(capsys, "query", QUERY, "--save", "q/tables.vot")
+    assert status == 0, err
+    assert list(logged_in.ws_read_table("q/tables.vot")["table_name"]) == expected
     from astropy.table import Table as T
     sources = T({"name": ["a", "b", "c"], "flux": [1.5, 2.5, 3.5]})
     bright = logged_in.query("SELECT name FROM TAP_UPLOAD.src WHERE flux > 2 ORDER BY name", uploads={"src": sources})

@@ -172,7 +172,7 @@ def cmd_runsc(args) -> int:
     lines = parse_script(text, args.args)
     client = _client(args)
     folder = f"hera-runs/script-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{path.stem}"
-    uses_temporaries = bool(temporaries(lines))
+    uses_temporaries, interrupted = bool(temporaries(lines)), False
     try:
         for line in lines:
             where = f"{path.name}:{line.number}"
@@ -186,13 +186,14 @@ def cmd_runsc(args) -> int:
             try:
                 run.finish()
             except KeyboardInterrupt:
+                interrupted = True  # the job may run on: its temporaries stay
                 return _interrupted(run)
             except HeraError as err:
                 raise HeraError(f"{where}: {err}")
             _report(args, run)
     finally:
         if uses_temporaries:
-            if args.keep_remote:
+            if args.keep_remote or interrupted:
                 _note(args, f"temporaries kept in the workspace folder {folder}")
             else:
                 try:

@@ -260,7 +260,8 @@ class Client:
             elif _is_output(spec):
                 value = self._output_value(name, value, folder, here, downloads)
             form.append((name, _plain(value)))
-        job = self.uws.create(f"tools/{_quote(tool)}", form, run=True, run_id=run_id)
+        job = self.uws.create(f"tools/{_quote(tool)}", form, run=True, run_id=run_id, fetch=False)
+        job.parameters = dict(form)
         return Run(self, tool, descriptor, job, downloads, folder if downloads else None)
 
     def run(self, tool: str, *args, keep_remote: bool = False, download_dir=None,

@@ -149,7 +149,8 @@ class Transport:
                 location = urllib.parse.urljoin(url, raw.headers.get("Location", ""))
                 raw.close()
                 if not self._same_origin(location):
-                    raise HeraError(f"the service redirected off its origin to {location}; not followed")
+                    raise HeraError(f"the service redirected off its origin to {location} (not followed, to keep "
+                                    f"your token there); use the service's public URL (its HERA_BASE_URL) as HERA_URL")
                 url = location
                 if raw.status == 303 or (raw.status in (301, 302) and method == "POST"):
                     method, body = "GET", None

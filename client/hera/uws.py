@@ -3,6 +3,7 @@ objects, and the verbs (create, wait, abort, delete) on a job URL."""
 from __future__ import annotations
 
 import time
+import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -119,12 +120,20 @@ class UWS:
     def __init__(self, transport: Transport):
         self.http = transport
 
-    def create(self, list_path: str, params, run: bool = True, run_id: str | None = None) -> JobInfo:
+    def create(self, list_path: str, params, run: bool = True, run_id: str | None = None,
+               fetch: bool = True) -> JobInfo:
+        """Create a job (and run it); with ``fetch=False`` the job document is not read
+        (one request less: the phase is then "UNKNOWN" until the first wait)."""
         form = list(params.items()) if isinstance(params, dict) else list(params)
         if run:
             form.append(("PHASE", "RUN"))
         if run_id:
             form.append(("RUNID", run_id))
+        if not fetch:
+            response = self.http.request("POST", list_path, form=form, follow=False, ok=(303,))
+            response.close()
+            url = urllib.parse.urljoin(response.url, response.headers.get("Location", ""))
+            return JobInfo(id=url.rstrip("/").rsplit("/", 1)[-1], url=url, phase="UNKNOWN")
         response = self.http.request("POST", list_path, form=form)
         return parse_job(response.read(), response.url)
 
@@ -148,7 +157,7 @@ class UWS:
             if deadline is not None and step <= 0:
                 return job
             before = time.monotonic()
-            job = self.job(job.url, wait=step, phase=job.phase)
+            job = self.job(job.url, wait=step, phase=job.phase if job.phase != "UNKNOWN" else None)
             if on_phase and job.phase != seen:
                 seen = job.phase
                 on_phase(job)
