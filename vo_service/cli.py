@@ -254,5 +254,31 @@ def _gunicorn(bind: str, workers: int):
     Server().run()
 
 
+# -- SAMP (runs on the astronomer's machine) ------------------------------------------------
+@main.command()
+@click.option("--url", envvar="HERA_URL", help="The Hera service (default: $HERA_URL, else `hera login`'s).")
+@click.option("--token", envvar="HERA_TOKEN", help="Your API token (default: $HERA_TOKEN, else `hera login`'s).")
+@click.option("--folder", default="samp", show_default=True, help="Workspace folder for what arrives.")
+def samp(url, token, folder):
+    """Register with the running SAMP hub as "Hera": tables and images sent to Hera
+    (table.load.votable, table.load.fits, image.load.fits) go into your workspace."""
+    from workspace import samp as hera_samp
+
+    if not (url and token):
+        try:
+            from hera import config as client_config
+        except ImportError:
+            client_config = None
+        if client_config is not None:
+            stored = client_config.load(url, token)
+            url, token = stored.url, stored.token
+    if not (url and token):
+        raise click.ClickException("give --url and --token (or HERA_URL and HERA_TOKEN, or run `hera login`)")
+    try:
+        hera_samp.run(url, token, folder, echo=click.echo)
+    except Exception as err:  # no hub running, hub refused us
+        raise click.ClickException(f"SAMP: {err}")
+
+
 if __name__ == "__main__":
     main()
