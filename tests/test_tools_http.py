@@ -332,3 +332,34 @@ def test_an_operator_declared_command_tool_runs_a_real_executable(client, alice,
         assert f.read().decode() == expected
     provenance = result(client, url, alice, "provenance").json
     assert provenance["implementation"] == {"command": ["sort", "{reverse?-r}", "--", "{infile}"]}
+
+
+def test_a_table_parameter_can_be_an_adql_query_on_the_catalogue(client, app, alice, space, worker):
+    from astropy.coordinates import SkyCoord
+    from astropy.table import Table
+    from sqlalchemy import text
+
+    from tap_catalog import demo
+    hera = app.extensions["hera"]
+    demo.load(hera.engine, hera.tableset, demo.generate(300, 11), replace=True)
+    query = "SELECT TOP 12 * FROM integral.scw WHERE status = 'public' ORDER BY start_time"
+    bad = create(client, "/tools/scw_coverage", alice, scw_table="SELECT FROM WHERE", ra="83.6", dec="22.0",
+                 outfile="cov.fits", plotfile="cov.png")
+    assert bad.status_code == 400 and b"scw_table: ADQL" in bad.data
+    url = job_url(create(client, "/tools/scw_coverage", alice, PHASE="RUN", scw_table=query, ra="83.63",
+                         dec="22.01", instruments="isgri,jemx1", outfile="cov/crab.fits", plotfile="cov/crab.png"))
+    root = finished(client, url, alice, timeout=120)
+    assert root.findtext("uws:phase", namespaces=NS) == "COMPLETED", client.get(url + "/error", headers=alice).data
+    with space.open("cov/crab.fits") as f:
+        table = Table.read(f, format="fits")
+    with hera.engine.connect() as conn:
+        expected = conn.execute(text("SELECT scw_id, ra, dec FROM integral.scw WHERE status = 'public' "
+                                     "ORDER BY start_time LIMIT 12")).all()
+    assert len(table) == 2 * len(expected) == 24
+    by_id = {r.scw_id: r for r in expected}
+    for row in table:
+        scw = by_id[row["scw_id"]]
+        separation = SkyCoord(scw.ra, scw.dec, unit="deg").separation(SkyCoord(83.63, 22.01, unit="deg")).deg
+        assert row["off_axis"] == pytest.approx(separation, abs=1e-9)
+    provenance = result(client, url, alice, "provenance").json
+    assert provenance["inputs"]["scw_table"]["query"] == query and len(provenance["inputs"]["scw_table"]["sha256"]) == 64

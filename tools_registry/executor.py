@@ -44,7 +44,7 @@ import tools_registry.scw.coverage  # noqa: F401
 import tools_registry.scw.lcurve  # noqa: F401
 from uws.store import jobs_table
 
-from . import command
+from . import catalogue, command
 from .declaration import Tool
 from .filename import output_path, split_suffix
 from .jobs import check, tool_of, workspace_of
@@ -60,18 +60,25 @@ _TABLE_TYPES = {".xml": "application/x-votable+xml", ".vot": "application/x-vota
 class Input:
     """One input file of a job: its workspace path and what the tool is given."""
 
-    path: str        # workspace path
+    path: str        # workspace path ("" for a catalogue query)
     suffix: str      # CFITSIO extended syntax after the path, e.g. "[1][col RATE]"
     local: Path
     sha256: str
     size: int
+    query: str | None = None  # the ADQL query whose result the input is
 
     @property
     def argument(self) -> str:
         return str(self.local) + self.suffix
 
+    @property
+    def name(self) -> str:
+        return self.query if self.query is not None else self.path + self.suffix
+
     def record(self) -> dict:
-        return {"path": self.path, "name": self.path + self.suffix, "sha256": self.sha256, "size": self.size}
+        if self.query is not None:
+            return {"query": self.query, "sha256": self.sha256, "size": self.size}
+        return {"path": self.path, "name": self.name, "sha256": self.sha256, "size": self.size}
 
 
 def _now() -> str:
@@ -93,13 +100,24 @@ def _plain(value):
     return str(value)
 
 
-def _inputs(tool: Tool, values: dict, ws) -> dict[str, list[Input]]:
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _inputs(tool: Tool, values: dict, ws, job) -> dict[str, list[Input]]:
     inputs = {}
     for p in tool.file_parameters("in"):
         if p.name not in values:
             continue
         items = []
-        for value in values[p.name] if p.multiple else [values[p.name]]:
+        for i, value in enumerate(values[p.name] if p.multiple else [values[p.name]]):
+            if p.type == "table" and catalogue.is_query(value):
+                local = job.workdir / "inputs" / f"{p.name}-{i}.xml"
+                local.parent.mkdir(parents=True, exist_ok=True)
+                catalogue.run(value, job.owner, local)
+                items.append(Input("", "", local, _sha256(local), local.stat().st_size, value))
+                continue
             path, suffix = split_suffix(value)
             local = ws.local_path(path)
             items.append(Input(path, suffix, Path(local), ws.checksum(path), Path(local).stat().st_size))
@@ -111,7 +129,7 @@ def reuse_key(tool: Tool, values: dict, inputs: dict[str, list[Input]]) -> str:
     document = {
         "tool": tool.name, "version": tool.version,
         "parameters": _plain({k: v for k, v in sorted(values.items())}),
-        "inputs": {name: [[i.path + i.suffix, i.sha256] for i in items] for name, items in sorted(inputs.items())},
+        "inputs": {name: [[i.name, i.sha256] for i in items] for name, items in sorted(inputs.items())},
     }
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
@@ -145,9 +163,12 @@ def run(job) -> None:
     tool = tool_of(registry, record.joblist)
     params = check(registry, record.joblist, job.parameters, job.owner)
     values = tool.values(params)
-    needs_workspace = tool.file_parameters("in") or tool.file_parameters("out")
+    needs_workspace = any(p.name in values for p in tool.file_parameters("out")) or any(
+        not (p.type == "table" and catalogue.is_query(v))
+        for p in tool.file_parameters("in") if p.name in values
+        for v in (values[p.name] if p.multiple else [values[p.name]]))
     ws = workspace_of(job.owner, "files") if needs_workspace else None
-    inputs = _inputs(tool, values, ws) if ws else {}
+    inputs = _inputs(tool, values, ws, job)
     key = reuse_key(tool, values, inputs)
     job.info.update({"tool": tool.name, "tool_version": tool.version, "reuse_key": key})
     provenance = {
@@ -190,7 +211,7 @@ def run(job) -> None:
     except JobTimeoutException:
         raise
     except Exception as err:
-        shown = {str(i.local): i.path for items in inputs.values() for i in items}
+        shown = {str(i.local): i.path or "the query result" for items in inputs.values() for i in items}
         shown.update({str(local): output_path(values[name]) if values.get(name) else name
                       for name, local in locals_.items()})
         shown[str(job.workdir)] = "{workdir}"

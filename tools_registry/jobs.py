@@ -12,6 +12,7 @@ from flask import current_app
 
 from uws import UWSError
 
+from . import catalogue
 from .declaration import ParameterError, Tool
 from .filename import output_path, parse, split_suffix
 from .registry import Registry, ToolNotFound
@@ -59,7 +60,15 @@ def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> 
         raise UWSError(404, err.message) from None
     except ParameterError as err:
         raise UWSError(400, str(err)) from None
-    files = _input_paths(tool, checked)
+    files = []
+    for name, value in _input_paths(tool, checked):
+        if tool.parameter(name).type == "table" and catalogue.is_query(value):
+            try:
+                catalogue.check(value)
+            except ValueError as err:
+                raise UWSError(400, f"{name}: {err}") from None
+        else:
+            files.append((name, value))
     outputs = [p for p in tool.file_parameters("out") if p.name in checked]
     if not files and not outputs:
         return checked
