@@ -55,7 +55,10 @@
     const sky = new SkyPlot(document.getElementById("sky"), doc, section.dataset, table);
     table.onSelect = i => sky.highlight(i);
     sky.onSelect = i => table.reveal(i);
-    setUpSave(section);
+    table.onMark = () => { sky.mark(table.marked); showMarks(table); };
+    showMarks(table);
+    setUpDownloads(section, table);
+    setUpSave(section, table);
     setUpSamp(section);
   }
 
@@ -76,12 +79,20 @@
       this.meta = doc.metadata; this.data = doc.data; this.table = table; this.pager = pager;
       this.order = this.data.map((_, i) => i); this.page = 0; this.size = 50; this.selected = null;
       this.formats = this.meta.map(formatter);
+      this.idColumn = this.meta.findIndex(m => m.name.toLowerCase() === "scw_id");
+      this.marked = new Set();
       this.numeric = this.meta.map(m => ["double", "float", "int", "long", "short", "unsignedByte"].includes(m.datatype));
       this.head();
       this.draw();
     }
     head() {
       const tr = Hera.el("tr");
+      if (this.idColumn >= 0) {
+        this.markPage = Hera.el("input", { type: "checkbox", id: "mark-page", title: "mark or unmark the rows of this page",
+          onchange: e => { for (const i of this.pageRows()) e.target.checked ? this.marked.add(i) : this.marked.delete(i);
+                           this.draw(); this.onMark(); } });
+        tr.append(Hera.el("th", { class: "mark" }, this.markPage));
+      }
       this.meta.forEach((m, c) => {
         const th = Hera.el("th", { class: "sortable", title: m.description || m.name, "data-column": m.name,
                                    onclick: () => this.sort(c, th) }, m.name);
@@ -110,13 +121,26 @@
       const row = this.body.querySelector("tr.highlight");
       if (row) row.scrollIntoView({ block: "nearest" });
     }
+    pageRows() { return this.order.slice(this.page * this.size, (this.page + 1) * this.size); }
+    /* The query of the marked rows only: the page's query, narrowed to their scw_id. */
+    markedQuery(adqlText) {
+      const ids = [...this.marked].sort((a, b) => a - b).map(i => `'${String(this.data[i][this.idColumn]).replace(/'/g, "''")}'`);
+      const ordered = this.meta.some(m => m.name.toLowerCase() === "start_time");
+      return `SELECT * FROM (\n${adqlText}\n) AS marked\nWHERE scw_id IN (${ids.join(", ")})` + (ordered ? "\nORDER BY start_time" : "");
+    }
     draw() {
       const pages = Math.max(1, Math.ceil(this.data.length / this.size));
       this.page = Math.min(this.page, pages - 1);
-      const first = this.page * this.size, rows = this.order.slice(first, first + this.size);
+      const first = this.page * this.size, rows = this.pageRows();
+      if (this.markPage) this.markPage.checked = rows.length > 0 && rows.every(i => this.marked.has(i));
       this.body.replaceChildren(...rows.map(i => {
         const tr = Hera.el("tr", { class: i === this.selected ? "highlight" : null, "data-row": String(i),
                                   onclick: () => { this.selected = i; this.draw(); if (this.onSelect) this.onSelect(i); } });
+        if (this.idColumn >= 0) {
+          tr.append(Hera.el("td", { class: "mark" }, Hera.el("input", { type: "checkbox", class: "mark", checked: this.marked.has(i) ? "checked" : null,
+            onclick: e => e.stopPropagation(),
+            onchange: e => { e.target.checked ? this.marked.add(i) : this.marked.delete(i); this.draw(); this.onMark(); } })));
+        }
         this.data[i].forEach((v, c) => {
           if (v === null) { tr.append(Hera.el("td", { class: "muted" }, "")); return; }
           const [text, title] = this.formats[c](v);
@@ -170,6 +194,9 @@
         ? `Pointing directions (spacecraft X axis) within ${this.centre.radius}° of ${this.centre.name || "the position"}, tangent-plane projection, north up, east left.`
         : "Pointing directions (spacecraft X axis), equatorial Hammer–Aitoff projection centred on RA 180°, east left; dashed: the Galactic plane.")
         + ` ${shown} plotted; blue: pointings, orange: slews; click a point to find its row.`;
+    }
+    mark(marked) {
+      this.points.forEach((p, i) => { if (p) p.classList.toggle("marked", marked.has(i)); });
     }
     highlight(i) {
       if (this.current) this.current.classList.remove("sel");
@@ -246,7 +273,40 @@
   }
 
   // ---- save to Hera and SAMP -----------------------------------------------------------------
-  function setUpSave(section) {
+  /* The query the buttons act on: the marked rows, if any are marked, else all. */
+  function queryOf(section, table) {
+    return table.marked.size ? table.markedQuery(section.dataset.adql) : section.dataset.adql;
+  }
+
+  function showMarks(table) {
+    const info = document.getElementById("marked-info");
+    const n = table.marked.size;
+    if (table.idColumn < 0) { info.textContent = ""; return; }
+    info.replaceChildren(n === 0 ? "Tick rows to download or save only those."
+      : `${n} row${n === 1 ? "" : "s"} marked: the downloads and Save to Hera take only ${n === 1 ? "it" : "these"} · `);
+    if (n) info.append(Hera.el("a", { href: "#", id: "clear-marks", onclick: e => { e.preventDefault(); table.marked.clear(); table.draw(); table.onMark(); } }, "clear the marks"));
+    document.getElementById("save-button").textContent = n ? `Save ${n} marked row${n === 1 ? "" : "s"} to Hera` : "Save to Hera";
+  }
+
+  /* Downloads of marked rows: their query is too long for a link, so it is POSTed. */
+  function setUpDownloads(section, table) {
+    for (const link of document.querySelectorAll("a[id^=download-]")) {
+      link.addEventListener("click", async event => {
+        if (!table.marked.size) return;  // the plain link
+        event.preventDefault();
+        const format = new URL(link.href, location.href).searchParams.get("RESPONSEFORMAT");
+        const response = await Hera.request(section.dataset.sync, { method: "POST", body: new URLSearchParams({
+          REQUEST: "doQuery", LANG: "ADQL", QUERY: queryOf(section, table), RESPONSEFORMAT: format, MAXREC: section.dataset.maxrec }) });
+        if (!response.ok) { Hera.show(document.getElementById("status-line"), "Download failed: " + await Hera.errorText(response), "error"); return; }
+        const url = URL.createObjectURL(await response.blob());
+        const a = Hera.el("a", { href: url, download: link.getAttribute("download").replace(".", "_marked.") });
+        document.body.append(a); a.click(); a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+      });
+    }
+  }
+
+  function setUpSave(section, table) {
     const form = document.getElementById("save-form"), name = document.getElementById("save-name");
     const format = document.getElementById("save-format"), out = document.getElementById("save-status");
     const extension = { fits: ".fits", votable: ".xml", csv: ".csv" };
@@ -259,7 +319,7 @@
       const dest = name.value.trim().replace(/^\/+/, "");
       if (!dest) { Hera.show(out, "Give the file a name, for instance selections/crab.fits.", "error"); return; }
       try {
-        const entry = await saveQuery(section, format.value, dest, text => Hera.show(out, text, "info"));
+        const entry = await saveQuery(queryOf(section, table), section, format.value, dest, text => Hera.show(out, text, "info"));
         const path = entry.path || dest, folder = path.includes("/") ? path.slice(0, path.lastIndexOf("/") + 1) : "";
         out.className = "notice ok"; out.hidden = false;
         out.replaceChildren("Saved to Hera: ", Hera.el("a", { href: `/ui/workspace/${folder}`, id: "saved-link" }, path),
@@ -280,11 +340,11 @@
   /* Save the query's result into the workspace, on the service: the query runs as a TAP
      asynchronous job (so a large selection does not hold the page), then the workspace
      copies the job's result (action=save). Resolves to the new file's entry. */
-  async function saveQuery(section, format, dest, progress) {
+  async function saveQuery(adqlText, section, format, dest, progress) {
     const UWS = "http://www.ivoa.net/xml/UWS/v1.0";
     progress(`Running the query as an asynchronous TAP job …`);
     const created = await Hera.request("/tap/async", { method: "POST", body: new URLSearchParams({
-      REQUEST: "doQuery", LANG: "ADQL", QUERY: section.dataset.adql, RESPONSEFORMAT: format,
+      REQUEST: "doQuery", LANG: "ADQL", QUERY: adqlText, RESPONSEFORMAT: format,
       MAXREC: section.dataset.maxrec, RUNID: `save to ${dest}`, PHASE: "RUN" }) });
     if (!created.ok) throw new Error(await Hera.errorText(created));
     const jobUrl = created.url;
