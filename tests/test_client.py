@@ -637,8 +637,9 @@ def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_pat
 
 
 # -- install footprint ----------------------------------------------------------------
-def test_the_client_installs_alone_in_under_10_mb(tmp_path):
-    """A fresh venv (without pip) holding only the client: under 10 MB, no Flask, works."""
+def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, service, worker, here):
+    """A fresh venv (without pip) holding only the client: under 10 MB in total, no
+    Flask, click or astropy in it, and it runs a tool on the service."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
@@ -647,8 +648,15 @@ def test_the_client_installs_alone_in_under_10_mb(tmp_path):
     assert size < 10 * 1024 * 1024, size
     probe = subprocess.run([str(venv / "bin" / "python"), "-c",
                             "import sys, hera, hera.cli; import importlib.util as u; "
-                            "print(hera.__version__, u.find_spec('flask') is None, u.find_spec('click') is None)"],
+                            "print(hera.__version__, *(u.find_spec(m) is None for m in ('flask', 'click', 'astropy')))"],
                            capture_output=True, text=True, cwd=tmp_path)
-    assert probe.stdout.split() == [hera.__version__, "True", "True"], probe.stderr
+    assert probe.stdout.split() == [hera.__version__, "True", "True", "True"], probe.stderr
     version = subprocess.run([str(venv / "bin" / "hera"), "--version"], capture_output=True, text=True)
     assert version.stdout.strip() == f"hera-client {hera.__version__}"
+    _, rate = make_rate_file(here / "rate.fit")
+    url, token = service
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    stats = subprocess.run([str(venv / "bin" / "hera"), "--url", url, "--token", token, "run", "fstatistic",
+                            "rate.fit", "RATE"], capture_output=True, text=True, cwd=here, env=env)
+    assert stats.returncode == 0, stats.stderr
+    assert f"The number of points used in calculation is: {len(rate)}" in stats.stdout
