@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,8 +52,10 @@ server.serve_forever()
 def install_size(work: Path) -> int:
     venv = work / "client-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    source = shutil.copytree(REPO / "client", work / "client", ignore=shutil.ignore_patterns(
+        "build", "*.egg-info", "__pycache__"))  # pip builds in the source tree: not in the checkout
     subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    str(REPO / "client")], check=True, capture_output=True)
+                    str(source)], check=True, capture_output=True)
     return sum(p.lstat().st_size for p in venv.rglob("*") if p.is_file() and not p.is_symlink())
 
 
