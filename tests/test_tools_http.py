@@ -41,12 +41,33 @@ SORT_TOOL = textwrap.dedent('''
     ''')
 
 
+SLOW_TOOL = textwrap.dedent('''
+    [[tool]]
+    name = "slow_touch"
+    version = "1.0"
+    summary = "Wait, then create a file (a stand-in for a long-running program)"
+    command = ["{script}", "{seconds}", "{target}"]
+      [[tool.parameter]]
+      name = "seconds"
+      type = "integer"
+      required = true
+      [[tool.parameter]]
+      name = "target"
+      type = "string"
+      required = true
+    ''')
+
+
 @pytest.fixture
 def config(config, tmp_path):
-    """The service's configuration, with an operator's tool declared in HERA_TOOLS_PATH."""
+    """The service's configuration, with an operator's tools declared in HERA_TOOLS_PATH."""
     tools = tmp_path / "operator-tools"
     tools.mkdir()
     (tools / "sort.toml").write_text(SORT_TOOL)
+    script = tools / "slow_touch.sh"
+    script.write_text('#!/bin/sh\nsleep "$1"\ntouch "$2"\n')
+    script.chmod(0o755)
+    (tools / "slow.toml").write_text(SLOW_TOOL.replace("{script}", str(script)))
     return {**config, "HERA_TOOLS_PATH": str(tools)}
 
 
@@ -363,3 +384,18 @@ def test_a_table_parameter_can_be_an_adql_query_on_the_catalogue(client, app, al
         assert row["off_axis"] == pytest.approx(separation, abs=1e-9)
     provenance = result(client, url, alice, "provenance").json
     assert provenance["inputs"]["scw_table"]["query"] == query and len(provenance["inputs"]["scw_table"]["sha256"]) == 64
+
+
+def test_aborting_a_command_job_kills_the_program(client, alice, tmp_path, worker):
+    target = tmp_path / "touched"
+    url = job_url(create(client, "/tools/slow_touch", alice, PHASE="RUN", seconds="4", target=str(target)))
+    wait_for(lambda: client.get(url + "/phase", headers=alice).data == b"EXECUTING", 60)
+    client.post(url + "/phase", data={"PHASE": "ABORT"}, headers=alice)
+    assert client.get(url + "/phase", headers=alice).data == b"ABORTED"
+    import time
+    time.sleep(6)
+    assert not target.exists()
+    # the same program, left alone, does create the file
+    url = job_url(create(client, "/tools/slow_touch", alice, PHASE="RUN", seconds="0", target=str(target)))
+    assert finished(client, url, alice).findtext("uws:phase", namespaces=NS) == "COMPLETED"
+    assert target.exists()

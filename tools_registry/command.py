@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 from pathlib import Path
 
@@ -67,21 +66,23 @@ def environment(implementation: Implementation, workdir: Path) -> dict[str, str]
 
 def run(implementation: Implementation, values: dict, workdir: Path, stdout_path: Path | None) -> list[str]:
     """Run the command in ``workdir``; raise RuntimeError with the end of its standard
-    error if it fails. The process is killed (with its process group) if the job is
-    stopped or times out meanwhile. Returns the argument list run."""
+    error if it fails. Returns the argument list run.
+
+    The program stays in the work horse's process group, which RQ kills as a whole when
+    the job is aborted; when the job runs out of time (an exception in the horse), the
+    program is killed here."""
     args = argv(implementation, values, workdir)
     stderr_path = workdir / "stderr.txt"
     with open(stdout_path or os.devnull, "wb") as out, open(stderr_path, "wb") as err:
         try:
             process = subprocess.Popen(args, cwd=workdir, env=environment(implementation, workdir),
-                                       stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                       start_new_session=True)
+                                       stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         except OSError as error:
             raise RuntimeError(f"cannot run {args[0]!r}: {error.strerror or error}") from None
         try:
             status = process.wait()
-        except BaseException:  # the job timed out or was stopped: do not leave the program running
-            os.killpg(process.pid, signal.SIGKILL)
+        except BaseException:  # the job timed out: do not leave the program running
+            process.kill()
             process.wait()
             raise
     if status != 0:
