@@ -399,6 +399,44 @@ def test_a_running_job_page_follows_the_job(app, alice_client):
     assert re.search(r'id="abort-button"\s*>', page)  # abort is offered while it runs
 
 
+def test_a_tool_jobs_page_links_its_products_in_the_workspace_and_shows_provenance(app, alice_client):
+    if not _tools_installed(app):
+        pytest.xfail("the tools registry (/tools) is not installed in this application yet")
+    manager = app.extensions["uws"]
+    job = _job(app, "alice")  # then made a finished scw_coverage job, without running the tool
+    manager.store.update(job.id, joblist="tools/scw_coverage", parameters={
+        "scw_table": "selections/crab.fits", "outfile": "out/cov.fits", "plotfile": "out/cov.png",
+        "ra": "83.6331", "dec": "22.0145"})
+    directory = manager.job_dir(job.id)
+    directory.mkdir(parents=True)
+    (directory / "provenance.json").write_text(json.dumps({"tool": "scw_coverage", "version": "1.0.0"}))
+    manager.store.update(job.id, phase=Phase.COMPLETED, results=[Result("provenance", "provenance.json", "application/json", 40)])
+    page = alice_client.get(f"/ui/jobs/{job.id}").data.decode()
+    assert 'href="/ui/preview/out/cov.fits">out/cov.fits</a>' in page
+    assert 'href="/ui/preview/out/cov.png">out/cov.png</a>' in page
+    assert 'href="/ui/preview/selections/crab.fits"' not in page  # an input, not a product
+    assert '&#34;tool&#34;: &#34;scw_coverage&#34;' in page
+    listing = alice_client.get("/ui/jobs").data.decode()
+    assert 'href="/ui/tools/scw_coverage">scw_coverage</a>' in listing
+    assert "scw_table=selections/crab.fits  outfile=out/cov.fits" in listing
+
+
+def test_a_tap_jobs_summary_is_its_query(app, alice_client):
+    manager = app.extensions["uws"]
+    job = _job(app, "alice")
+    manager.store.update(job.id, joblist="tap", parameters={"REQUEST": "doQuery", "LANG": "ADQL",
+                                                            "QUERY": "SELECT TOP 5 scw_id\nFROM integral.scw"})
+    listing = alice_client.get("/ui/jobs").data.decode()
+    assert ">SELECT TOP 5 scw_id FROM integral.scw</td>" in listing and ">TAP query</a>" in listing
+
+
+def test_a_query_too_long_for_a_url_is_posted(alice_client):
+    query = "SELECT scw_id FROM integral.scw WHERE scw_id IN (" + ", ".join(f"'{i:012d}'" for i in range(400)) + ")"
+    csrf = csrf_of(alice_client.get("/ui/select").data)
+    page = alice_client.post("/ui/select", data={"adql": query, "maxrec": "10", "csrf_token": csrf}).data.decode()
+    assert 'data-maxrec="10"' in page and "&#39;000000000399&#39;)" in page
+
+
 def test_another_users_job_page_is_not_found(app, alice_client, bob):
     theirs = _job(app, "bob")
     response = alice_client.get(f"/ui/jobs/{theirs.id}")

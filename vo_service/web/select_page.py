@@ -28,9 +28,10 @@ def default_save_name(sel: selection.Selection) -> str:
     return "selections/scw.fits"
 
 
-@bp.get("/ui/select")
+@bp.route("/ui/select", methods=["GET", "POST"])
 def select():
-    form = request.args
+    # POST only for expert queries too long for a URL; it changes nothing
+    form = request.values
     expert = (form.get("adql") or "").strip()
     if expert:
         maxrec = form.get("maxrec", "")

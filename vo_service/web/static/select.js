@@ -3,7 +3,16 @@
 "use strict";
 (function () {
   const section = document.getElementById("results");
+  //: URLs longer than this may be refused by proxies and servers (gunicorn: 4094 bytes per request line)
+  const LONGEST_URL = 3000;
   loadExamples();
+  const adqlForm = document.getElementById("adql-form");
+  adqlForm.addEventListener("submit", () => {
+    if (encodeURIComponent(document.getElementById("adql").value).length > LONGEST_URL) {
+      adqlForm.method = "post";
+      adqlForm.append(Hera.el("input", { type: "hidden", name: "csrf_token", value: Hera.csrf() }));
+    }
+  });
   if (section) runQuery(section);
 
   async function loadExamples() {
@@ -39,7 +48,9 @@
     const started = performance.now();
     let doc;
     try {
-      const response = await Hera.request(`${section.dataset.sync}?${params}`);
+      const url = `${section.dataset.sync}?${params}`;  // a long query does not fit in a URL: POST it
+      const response = url.length <= LONGEST_URL ? await Hera.request(url)
+        : await Hera.request(section.dataset.sync, { method: "POST", body: params });
       if (!response.ok) { Hera.show(status, "The query failed: " + await Hera.errorText(response), "error"); return; }
       doc = await response.json();
     } catch (e) { Hera.show(status, "The query failed: " + e, "error"); return; }
@@ -94,8 +105,9 @@
         tr.append(Hera.el("th", { class: "mark" }, this.markPage));
       }
       this.meta.forEach((m, c) => {
-        const th = Hera.el("th", { class: "sortable", title: m.description || m.name, "data-column": m.name,
-                                   onclick: () => this.sort(c, th) }, m.name);
+        const th = Hera.el("th", { class: "sortable", title: m.description || m.name, "data-column": m.name, tabindex: "0",
+                                   onclick: () => this.sort(c, th),
+                                   onkeydown: e => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); this.sort(c, th); } } }, m.name);
         if (m.unit) th.append(Hera.el("span", { class: "unit", text: m.unit }));
         tr.append(th);
       });
@@ -292,7 +304,7 @@
   function setUpDownloads(section, table) {
     for (const link of document.querySelectorAll("a[id^=download-]")) {
       link.addEventListener("click", async event => {
-        if (!table.marked.size) return;  // the plain link
+        if (!table.marked.size && link.href.length <= LONGEST_URL) return;  // the plain link
         event.preventDefault();
         const format = new URL(link.href, location.href).searchParams.get("RESPONSEFORMAT");
         const response = await Hera.request(section.dataset.sync, { method: "POST", body: new URLSearchParams({
