@@ -11,8 +11,8 @@ import re
 import stat
 from datetime import datetime, timezone
 
-import numpy as np
 import pytest
+import sqlalchemy
 from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
@@ -257,6 +257,22 @@ def test_the_expert_box_runs_the_given_adql(client):
     page = client.get("/ui/select", query_string={"adql": query, "maxrec": "20"}).data.decode()
     assert f'data-adql="{query}"' in page and 'data-maxrec="20"' in page
     assert f">{query}</textarea>" in page
+
+
+def test_signed_in_pages_see_the_proprietary_rows_of_their_groups(app, client, demo_catalogue, engine):
+    with engine.connect() as conn:
+        group, count = conn.execute(sqlalchemy.text(
+            "SELECT proprietary_group, COUNT(*) FROM integral.scw WHERE status = 'private' "
+            "GROUP BY proprietary_group ORDER BY COUNT(*) DESC")).first()
+    token = users.add_user(engine, "carol", [group])
+    form = {"status": "private", "maxrec": "10000"}
+    page = client.get("/ui/select", query_string=form).data.decode()
+    href = re.search(r'href="([^"]*RESPONSEFORMAT=csv[^"]*)"', page).group(1).replace("&amp;", "&")
+    anonymous = client.get(href).data.decode().strip().splitlines()
+    assert anonymous[0].startswith("scw_id,") and len(anonymous) == 1  # header only
+    sign_in(client, token)
+    mine = client.get(href).data.decode().strip().splitlines()
+    assert len(mine) == 1 + count and count > 0
 
 
 # ---- sign-in, session, CSRF ----------------------------------------------------------------------
