@@ -296,6 +296,49 @@ def test_client_errors_are_not_retried(flaky):
     assert info.value.status == 400 and len(handler.seen) == 1
 
 
+class Cutting(http.server.BaseHTTPRequestHandler):
+    """Serves ``data`` with an ETag and byte ranges, but the first answer breaks halfway."""
+
+    data = bytes(range(256)) * 40
+    seen: list = []
+
+    def do_GET(self):
+        self.seen.append((self.headers.get("Range"), self.headers.get("If-Range")))
+        first = int(self.headers["Range"][6:-1]) if self.headers.get("Range") else 0
+        body = self.data[first:]
+        self.send_response(206 if first else 200)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("ETag", '"v1"')
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if len(self.seen) == 1:
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)  # the connection breaks
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_download_broken_midway_resumes_with_a_range_request(tmp_path, capsys):
+    Cutting.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cutting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        status, _, err = hera_cmd(capsys, "--url", f"http://127.0.0.1:{server.server_port}", "ws", "get",
+                                  "data/rate.fits", str(tmp_path / "rate.fits"))
+    finally:
+        server.shutdown()
+    assert status == 0, err
+    assert (tmp_path / "rate.fits").read_bytes() == Cutting.data
+    half = len(Cutting.data) // 2
+    assert Cutting.seen == [(None, None), (f"bytes={half}-", '"v1"')]
+    assert f"resuming at byte {half}" in err
+    assert not (tmp_path / "rate.fits.hera-part").exists()
+
+
 def test_network_failures_are_retried_then_reported_in_one_line(capsys):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -30,6 +30,10 @@ Body = Union[bytes, Callable[[], object], None]
 CHUNK = 1 << 16
 
 
+class BrokenBody(HeraError):
+    """The connection broke while an answer's body was being read."""
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         return None  # redirects are followed by Transport, which keeps credentials on-origin
@@ -46,7 +50,13 @@ class Response:
 
     def read(self) -> bytes:
         try:
-            return self.raw.read()
+            data = self.raw.read()
+            expected = self.headers.get("Content-Length")
+            if expected and expected.isdigit() and len(data) < int(expected) and not self.headers.get("Content-Encoding"):
+                raise BrokenBody(f"the connection broke while reading {self.url}: {int(expected) - len(data)} bytes missing")
+            return data
+        except (http.client.HTTPException, OSError) as err:
+            raise BrokenBody(f"the connection broke while reading {self.url}: {err!r}")
         finally:
             self.raw.close()
 
@@ -59,8 +69,14 @@ class Response:
     def iter_content(self, size: int = CHUNK) -> Iterable[bytes]:
         try:
             while True:
-                chunk = self.raw.read(size)
+                try:
+                    chunk = self.raw.read(size)
+                except (http.client.HTTPException, OSError) as err:
+                    raise BrokenBody(f"the connection broke while reading {self.url}: {err!r}")
                 if not chunk:
+                    left = getattr(self.raw, "length", None)  # http.client ends a short body silently
+                    if left:
+                        raise BrokenBody(f"the connection broke while reading {self.url}: {left} bytes missing")
                     return
                 yield chunk
         finally:
@@ -162,7 +178,13 @@ class Transport:
                 if warning.startswith("299"):  # e.g. the workspace quota is nearly used up
                     log.warning("the service warns: %s", warning.split(" ", 2)[-1].strip('"'))
                 return response
-            message = error_message(response.read(), response.headers.get("Content-Type", ""))
+            try:
+                body = response.raw.read(65536)
+            except (http.client.HTTPException, OSError):
+                body = b""
+            finally:
+                response.close()
+            message = error_message(body, response.headers.get("Content-Type", ""))
             raise HeraError(f"{method} {self._short(url)}: {response.status} {message}".rstrip(),
                             status=response.status)
         raise HeraError(f"too many redirects from {path}")
@@ -189,6 +211,11 @@ class Transport:
             except (urllib.error.URLError, http.client.HTTPException, ConnectionError,
                     socket.timeout, TimeoutError) as err:
                 reason = getattr(err, "reason", None) or err
+                if isinstance(reason, (socket.timeout, TimeoutError)) and method == "POST":
+                    # the service got the request and is still at it (a long sync query):
+                    # sending it again would only start the same work once more
+                    raise HeraError(f"{self._short(url)}: no answer within {timeout or self.timeout:.0f} s "
+                                    f"(for long queries use --async)")
                 if attempt >= self.retries:
                     raise HeraError(f"cannot reach {self.origin}: {reason}")
             finally:
@@ -210,15 +237,16 @@ class Transport:
 
     def download(self, path: str, dest, params: dict | None = None) -> int:
         """Stream a GET into ``dest`` (a path, written atomically, or a binary file);
-        returns the number of bytes."""
-        response = self.request("GET", path, params=params)
+        returns the number of bytes. When the connection breaks mid-way and the service
+        takes byte ranges (``Accept-Ranges: bytes``, as the workspace does), the rest is
+        asked for with ``Range`` and ``If-Range`` (the same file version), with backoff."""
         if hasattr(dest, "write"):
-            return _copy(response, dest)
+            return self._fetch(path, dest, params)
         dest = os.fspath(dest)
         tmp = f"{dest}.hera-part"
         try:
             with open(tmp, "wb") as f:
-                n = _copy(response, f)
+                n = self._fetch(path, f, params)
             os.replace(tmp, dest)
         except BaseException:
             if os.path.exists(tmp):
@@ -226,10 +254,29 @@ class Transport:
             raise
         return n
 
-
-def _copy(response: Response, f) -> int:
-    n = 0
-    for chunk in response.iter_content():
-        f.write(chunk)
-        n += len(chunk)
-    return n
+    def _fetch(self, path: str, f, params) -> int:
+        response = self.request("GET", path, params=params)
+        ranges = response.headers.get("Accept-Ranges") == "bytes" and response.headers.get("ETag")
+        n, attempt = 0, 0
+        while True:
+            try:
+                for chunk in response.iter_content():
+                    f.write(chunk)
+                    n += len(chunk)
+                return n
+            except BrokenBody as err:
+                if not ranges or attempt >= self.retries:
+                    raise
+                attempt += 1
+                delay = min(self.backoff * 2 ** attempt, 30.0)
+                log.warning("%s; resuming at byte %d in %.1f s (%d/%d)", err, n, delay, attempt, self.retries)
+                time.sleep(delay)
+                response = self.request("GET", path, params=params, ok=(200, 206),
+                                        headers={"Range": f"bytes={n}-", "If-Range": ranges})
+                if response.status == 200:  # the file changed meanwhile: the whole new version came
+                    if not (hasattr(f, "seekable") and f.seekable()):
+                        response.close()
+                        raise HeraError(f"{self._short(response.url)} changed while it was being downloaded")
+                    f.seek(0)
+                    f.truncate()
+                    n = 0
