@@ -641,6 +641,7 @@ def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, worker,
     sources.write(here / "src.vot", format="votable")
     status, out, _ = hera_cmd(capsys, "query", "SELECT COUNT(*) AS n FROM TAP_UPLOAD.src", "--upload", "src=src.vot")
     assert status == 0 and out.splitlines() == ["n", "3"]
+    assert [str(v) for v in logged_in.tap().search(QUERY).to_table()["table_name"]] == expected  # pyvo, signed in
     status, _, err = hera_cmd(capsys, "query", "SELEC nothing")
     assert status == 1 and err.startswith("hera: error: POST /tap/sync: 400 ADQL syntax error")
 

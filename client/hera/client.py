@@ -562,6 +562,19 @@ class Client:
             self.http.request("POST", f"workspace/{_quote(path)}", form={"action": "save", "job": job.url}).close()
         return job
 
+    def tap(self):
+        """The service's TAP endpoint as a ``pyvo.dal.TAPService`` that sends your token
+        (needs pyvo): for pyvo's own interface next to this client's."""
+        try:
+            import pyvo
+            import requests
+        except ImportError:
+            raise HeraError("Client.tap() needs pyvo (pip install pyvo), which is not installed")
+        session = requests.Session()
+        if self.token:
+            session.headers["Authorization"] = f"Bearer {self.token}"
+        return pyvo.dal.TAPService(f"{self.url}/tap", session=session)
+
     def query(self, adql: str, *, maxrec: int | None = None, uploads: dict | None = None,
               async_: bool = False, timeout: float | None = None):
         """A query's result: an astropy Table when astropy is installed, else a list of
