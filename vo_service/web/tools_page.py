@@ -16,7 +16,6 @@ class Field:
     """One input of a tool's form, as the template draws it."""
 
     name: str
-    label: str
     widget: str                   #: number, checkbox, select, text, file-in, file-out
     default: str = ""
     required: bool = False
@@ -58,7 +57,7 @@ def form_fields(descriptor: dict) -> list[Field]:
         if options and widget == "text":
             widget = "select"
         fields.append(Field(
-            name=p["name"], label=p["name"], widget=widget, default=_text(p.get("default")),
+            name=p["name"], widget=widget, default=_text(p.get("default")),
             required=bool(p.get("required")), unit=p.get("unit") or None, help=p.get("description") or "",
             min=None if p.get("min") is None else _text(p["min"]),
             max=None if p.get("max") is None else _text(p["max"]),

@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const section = document.getElementById("results");
-  //: URLs longer than this may be refused by proxies and servers (gunicorn: 4094 bytes per request line)
+  // URLs longer than this may be refused by proxies and servers (gunicorn: 4094 bytes per request line)
   const LONGEST_URL = 3000;
   loadExamples();
   const adqlForm = document.getElementById("adql-form");
@@ -57,13 +57,12 @@
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     const n = doc.data.length;
     status.className = "";
-    status.id = "status-line";
     status.textContent = n === 0 ? `No science window matches (${seconds} s).`
       : `${n} row${n === 1 ? "" : "s"} in ${seconds} s` +
         (n >= maxrec ? ` — the limit of ${maxrec} rows is reached: there may be more (raise "at most this many rows").` : ".");
     status.dataset.rows = String(n);
     const table = new ResultTable(doc, document.getElementById("result-table"), document.getElementById("pager"));
-    const sky = new SkyPlot(document.getElementById("sky"), doc, section.dataset, table);
+    const sky = new SkyPlot(document.getElementById("sky"), doc, section.dataset);
     table.onSelect = i => sky.highlight(i);
     sky.onSelect = i => table.reveal(i);
     table.onMark = () => { sky.mark(table.marked); showMarks(table); };
@@ -182,7 +181,7 @@
   }
 
   class SkyPlot {
-    constructor(root, doc, where, table) {
+    constructor(root, doc, where) {
       this.root = root; this.points = [];
       const names = doc.metadata.map(m => m.name.toLowerCase());
       const ra = names.indexOf("ra"), dec = names.indexOf("dec"), id = names.indexOf("scw_id"), type = names.indexOf("scw_type");
