@@ -404,6 +404,9 @@ CONE_QUERIES = [
     "SELECT s.scw_id, r.n_scw FROM integral.scw AS s JOIN integral.revolution AS r USING (revolution) "
     "WHERE CONTAINS(POINT(s.ra, s.dec), CIRCLE(83.633, 22.014, 5)) = 1 AND s.good_isgri > 1000",
     "SELECT obs_id FROM ivoa.obscore WHERE CONTAINS(POINT(s_ra, s_dec), CIRCLE(83.633, 22.014, 5)) = 1",
+    "SELECT scw_id FROM integral.scw WHERE CONTAINS(POINT(ra, dec), CIRCLE(POINT(83.633, 22.014), 5)) = 1",
+    "SELECT scw_id FROM integral.scw WHERE CONTAINS(POINT(ra, dec), POLYGON(78, 15, 90, 15, 90, 30)) = 1",
+    "SELECT scw_id FROM integral.scw WHERE CONTAINS(POINT(ra, dec), BOX(83.6, 22.0, 10, 6)) = 1",
 ]
 
 

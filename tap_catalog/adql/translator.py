@@ -1226,6 +1226,37 @@ def _constant_sql(sql: str) -> Optional[float]:
         return None
 
 
+def _bounding_cap(region) -> Optional[tuple[float, float, float]]:
+    """(ra, dec, radius) of a circle holding a constant POLYGON or BOX, or None.
+
+    The circle is centred on the mean of the vertices' unit vectors and reaches the
+    farthest vertex; when that is less than 90 deg the circle is convex, so it holds the
+    great-circle edges and the (smaller) region they bound."""
+    if _is_constructor(region, "BOX"):
+        values = [_constant(a) for a in _strip_coordsys(region.args)]
+        if len(values) != 4 or None in values:
+            return None
+        values = sphere.box_vertices(*values)
+    elif _is_constructor(region, "POLYGON"):
+        values = []
+        for a in _strip_coordsys(region.args):
+            if _is_constructor(a, "POINT"):
+                values += [_constant(x) for x in _strip_coordsys(a.args)]
+            else:
+                values.append(_constant(a))
+        if None in values or len(values) % 2:
+            return None
+    else:
+        return None
+    vertices = [sphere.unit(values[i], values[i + 1]) for i in range(0, len(values), 2)]
+    center = sphere.centroid(sphere.Polygon(tuple(vertices)))
+    radius = max(sphere.angle(center, v) for v in vertices)
+    if radius >= math.radians(89.0):
+        return None
+    ra, dec = sphere.lonlat(center)
+    return ra, dec, math.degrees(radius) + 1e-7
+
+
 def _cone_pattern(term):
     """((ra_ref, dec_ref), (center_ra, center_dec), radius) for an indexable cone term."""
     if not isinstance(term, ast.Comparison):
@@ -1236,12 +1267,21 @@ def _cone_pattern(term):
     for func, number in ((left, right), (right, left)):
         if (_is_constructor(func, "CONTAINS") and isinstance(number, ast.Number)
                 and number.value == 1 and op == "="):
-            point, circle = func.args
-            if _is_constructor(point, "POINT") and _is_constructor(circle, "CIRCLE"):
-                p = _strip_coordsys(point.args)
-                c = _strip_coordsys(circle.args)
-                if len(c) == 3 and all(isinstance(x, ast.ColumnRef) for x in p):
+            point, region = func.args
+            if not (_is_constructor(point, "POINT")
+                    and all(isinstance(x, ast.ColumnRef) for x in _strip_coordsys(point.args))):
+                continue
+            p = _strip_coordsys(point.args)
+            if _is_constructor(region, "CIRCLE"):
+                c = _strip_coordsys(region.args)
+                if len(c) == 2 and _is_constructor(c[0], "POINT"):
+                    c = _strip_coordsys(c[0].args) + [c[1]]
+                if len(c) == 3:
                     return (p[0], p[1]), (c[0], c[1]), c[2], False
+            cap = _bounding_cap(region)
+            if cap is not None:
+                ra, dec, radius = (ast.Number(repr(v), v) for v in cap)
+                return (p[0], p[1]), (ra, dec), radius, False
     # DISTANCE(POINT(ra, dec), POINT(a, b)) < r  (or r > DISTANCE(...)), either order
     if _is_constructor(right, "DISTANCE"):
         left, right, op = right, left, flipped[op]
