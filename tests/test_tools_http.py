@@ -58,12 +58,42 @@ SLOW_TOOL = textwrap.dedent('''
     ''')
 
 
+FCALC_2 = textwrap.dedent('''
+    [[tool]]
+    name = "fcalc"
+    version = "2.0.0"
+    summary = "fcalc, a later version installed beside the built-in 1.0.0"
+    python = "tools_registry.ftools.fcalc:fcalc"
+      [[tool.parameter]]
+      name = "infile"
+      type = "file"
+      required = true
+      [[tool.parameter]]
+      name = "outfile"
+      type = "file"
+      direction = "out"
+      required = true
+      [[tool.parameter]]
+      name = "clname"
+      type = "string"
+      required = true
+      [[tool.parameter]]
+      name = "expr"
+      type = "string"
+      required = true
+      [[tool.output]]
+      name = "outfile"
+      content_type = "application/fits"
+    ''')
+
+
 @pytest.fixture
 def config(config, tmp_path):
     """The service's configuration, with an operator's tools declared in HERA_TOOLS_PATH."""
     tools = tmp_path / "operator-tools"
     tools.mkdir()
     (tools / "sort.toml").write_text(SORT_TOOL)
+    (tools / "fcalc2.toml").write_text(FCALC_2)
     script = tools / "slow_touch.sh"
     script.write_text('#!/bin/sh\nsleep "$1"\ntouch "$2"\n')
     script.chmod(0o755)
@@ -297,17 +327,27 @@ def test_an_identical_job_reuses_the_products_unless_asked_for_a_fresh_run(clien
     assert "reused_from" not in info(finished(client, other, alice))
 
 
-def test_a_pinned_version_url_runs_that_version(client, alice, rate, worker):
-    url = job_url(create(client, "/tools/fcalc@1.0.0", alice, PHASE="RUN", infile=rate, outfile="snr.fits",
-                         clname="SNR", expr="RATE / sqrt(RATE)"))
-    assert url.startswith("/tools/fcalc@1.0.0/")
-    root = finished(client, url, alice)
+def test_versions_coexist_and_a_pinned_url_runs_its_version(client, alice, rate, worker):
+    assert [t["versions"] for t in client.get("/tools?format=json").json["tools"] if t["name"] == "fcalc"] \
+        == [["1.0.0", "2.0.0"]]
+    params = {"PHASE": "RUN", "infile": rate, "outfile": "snr.fits", "clname": "SNR", "expr": "RATE / sqrt(RATE)"}
+    pinned = job_url(create(client, "/tools/fcalc@1.0.0", alice, **params))
+    assert pinned.startswith("/tools/fcalc@1.0.0/")
+    root = finished(client, pinned, alice)
     assert root.findtext("uws:phase", namespaces=NS) == "COMPLETED"
     assert info(root)["tool_version"] == "1.0.0"
-    jobs = etree.fromstring(client.get("/tools/fcalc@1.0.0", headers=alice).data)
-    assert [j.get("id") for j in jobs.findall("uws:jobref", NS)] == [url.rsplit("/", 1)[-1]]
-    with fits.open(__import__("io").BytesIO(result(client, url, alice, "outfile").data)) as hdul:
+    assert result(client, pinned, alice, "provenance").json["url"].endswith("/tools/fcalc@1.0.0")
+    with fits.open(__import__("io").BytesIO(result(client, pinned, alice, "outfile").data)) as hdul:
         np.testing.assert_allclose(hdul[1].data["SNR"], np.sqrt(hdul[1].data["RATE"]))
+
+    latest = job_url(create(client, "/tools/fcalc", alice, **params))
+    root = finished(client, latest, alice)
+    assert info(root)["tool_version"] == "2.0.0"
+    assert "reused_from" not in info(root)  # another version: computed again
+    jobs = etree.fromstring(client.get("/tools/fcalc@1.0.0", headers=alice).data)
+    assert [j.get("id") for j in jobs.findall("uws:jobref", NS)] == [pinned.rsplit("/", 1)[-1]]
+    assert client.get(f"/tools/fcalc/{pinned.rsplit('/', 1)[-1]}", headers=alice).status_code == 404
+    assert client.get("/tools/fcalc@3.0/descriptor").status_code == 404
 
 
 def test_a_tool_error_ends_the_job_in_error_with_the_users_names_not_server_paths(client, alice, rate, worker):
