@@ -439,3 +439,19 @@ def test_aborting_a_command_job_kills_the_program(client, alice, tmp_path, worke
     url = job_url(create(client, "/tools/slow_touch", alice, PHASE="RUN", seconds="0", target=str(target)))
     assert finished(client, url, alice).findtext("uws:phase", namespaces=NS) == "COMPLETED"
     assert target.exists()
+
+
+def test_an_output_beyond_the_quota_ends_the_job_in_error_and_is_not_stored(app, client, tmp_path, rate_values,
+                                                                          worker):
+    from vo_service import users
+    from workspace import Workspace
+    data = fits_bytes(tmp_path, rate_values)
+    token = users.add_user(app.extensions["hera"].engine, "carol", [], quota_bytes=len(data) + 1000)
+    carol = {"Authorization": "Bearer " + token}
+    ws = Workspace.for_user(app, "carol")
+    ws.write("rate.fits", data)
+    url = job_url(create(client, "/tools/ftcopy", carol, PHASE="RUN", infile="rate.fits", outfile="copy.fits"))
+    root = finished(client, url, carol)
+    assert root.findtext("uws:phase", namespaces=NS) == "ERROR"
+    assert "quota" in client.get(url + "/error", headers=carol).get_data(as_text=True).lower()
+    assert not ws.exists("copy.fits")

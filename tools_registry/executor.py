@@ -239,9 +239,7 @@ def _scrub(message: str, shown: dict[str, str]) -> str:
 def _deliver(job, ws, output, target, local: Path) -> dict:
     """Keep ``local`` as the job's result ``output.name`` and, when the job names a
     workspace path for it, store it there too."""
-    with open(local, "rb") as f:
-        digest = hashlib.file_digest(f, "sha256").hexdigest()
-    entry = {"sha256": digest, "size": local.stat().st_size,
+    entry = {"sha256": _sha256(local), "size": local.stat().st_size,
              "content_type": _content_type(output.content_type, target or local.name)}
     if target:
         ws.store(output_path(target), local, move=False)
