@@ -295,3 +295,14 @@ def test_hera_command_serves_the_tools_group_locally(tmp_path):
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "option" in done.stdout and "infile" in done.stdout
+
+
+def test_a_plugins_tools_are_served_with_their_versions(plugin, app, client):
+    listing = {t["name"]: t for t in client.get("/tools?format=json").json["tools"]}
+    assert listing["demo_add"]["version"] == "1.10.0" and listing["demo_add"]["versions"] == ["1.0.0", "1.10.0"]
+    old = client.get("/tools/demo_add@1.0.0/descriptor?format=json").json
+    assert old["version"] == "1.0.0" and old["parameters"][1]["default"] == 1.0
+    response = client.post("/tools/demo_add", data={"a": "2"})
+    assert response.status_code == 303 and "/tools/demo_add/" in response.headers["Location"]
+    refused = client.post("/tools/demo_add@1.0.0", data={"a": "two"})
+    assert refused.status_code == 400 and refused.data.startswith(b"a: must be a number")
