@@ -209,6 +209,21 @@ def test_descriptor_params_carry_units_ucds_ranges_and_options(client):
     assert fsort.find(".//vo:PARAM[@name='accessURL']", NS).get("value") == "http://localhost/tools/fsort@1.0.0"
 
 
+def test_astropy_reads_a_descriptor_as_a_vo_client_would(client):
+    import io
+    from astropy.io.votable import parse
+    votable = parse(io.BytesIO(client.get("/tools/scw_coverage/descriptor").data))
+    service = votable.resources[0]
+    assert service.type == "meta" and service.utype == "adhoc:service"
+    inputs = next(g for g in service.groups if g.name == "inputParams")
+    params = {p.name: p for p in inputs.entries}
+    assert params["ra"].unit == "deg" and params["ra"].ucd == "pos.eq.ra"
+    assert (params["ra"].values.min, params["ra"].values.max) == (0.0, 360.0)
+    assert params["instruments"].value == "isgri,jemx1,jemx2,spi,omc"
+    access = {p.name: p.value for p in service.params}
+    assert access["accessURL"] == "http://localhost/tools/scw_coverage"
+
+
 def test_descriptor_json_has_the_contract_shape(client):
     body = client.get("/tools/lcurve/descriptor?format=json").json
     assert {"name", "version", "summary", "description", "parameters", "outputs"} <= set(body)
@@ -297,6 +312,11 @@ def test_a_job_writes_its_outputs_to_the_workspace_and_records_provenance(client
     assert provenance["outputs"]["outfile"]["sha256"] == space.checksum("stats/rate.txt")
     assert provenance["values"]["mean"] == pytest.approx(values.mean())
     assert provenance["start"] <= provenance["end"] and provenance["host"] and provenance["reused_from"] is None
+
+    import io
+    from pyvo.io.uws import parse_job
+    job = parse_job(io.BytesIO(client.get(url, headers=alice).data))  # pyvo reads the job document
+    assert job.phase == "COMPLETED" and [r.id_ for r in job.results] == ["outfile", "provenance"]
 
 
 def test_an_identical_job_reuses_the_products_unless_asked_for_a_fresh_run(client, alice, rate, space,
