@@ -475,3 +475,23 @@ def test_an_output_beyond_the_quota_ends_the_job_in_error_and_is_not_stored(app,
     assert root.findtext("uws:phase", namespaces=NS) == "ERROR"
     assert "quota" in client.get(url + "/error", headers=carol).get_data(as_text=True).lower()
     assert not ws.exists("copy.fits")
+
+
+def test_fmerge_takes_a_list_of_inputs_or_an_ftools_list_file(client, alice, space, tmp_path, rate_values, worker):
+    later = dict(rate_values, TIME=rate_values["TIME"] + 1e4)
+    space.write("a.fits", fits_bytes(tmp_path, rate_values, "a.fits"))
+    space.write("b.fits", fits_bytes(tmp_path, later, "b.fits"))
+    space.write("inputs.txt", b"# the two halves\na.fits\nb.fits[1][RATE > 100]\n")
+    missing = create(client, "/tools/fmerge", alice, infiles="a.fits,nope.fits", outfile="m.fits")
+    assert missing.status_code == 400 and b"infiles: 'nope.fits' is not a file" in missing.data
+    no_list = create(client, "/tools/fmerge", alice, infiles="@nolist.txt", outfile="m.fits")
+    assert no_list.status_code == 400 and b"infiles: the list file 'nolist.txt'" in no_list.data
+    url = job_url(create(client, "/tools/fmerge", alice, PHASE="RUN", infiles="@inputs.txt", outfile="merged.fits"))
+    root = finished(client, url, alice)
+    assert root.findtext("uws:phase", namespaces=NS) == "COMPLETED", client.get(url + "/error", headers=alice).data
+    with space.open("merged.fits") as f, fits.open(f) as hdul:
+        keep = later["RATE"] > 100
+        np.testing.assert_array_equal(hdul[1].data["TIME"], np.concatenate([rate_values["TIME"], later["TIME"][keep]]))
+    inputs = result(client, url, alice, "provenance").json["inputs"]["infiles"]
+    assert [i["name"] for i in inputs] == ["a.fits", "b.fits[1][RATE > 100]"]
+    assert inputs[1]["sha256"] == space.checksum("b.fits")

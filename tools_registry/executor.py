@@ -47,7 +47,7 @@ from uws.store import jobs_table
 from . import catalogue, command
 from .declaration import Tool
 from .filename import output_path, split_suffix
-from .jobs import check, tool_of, workspace_of
+from .jobs import check, expand, tool_of, workspace_of
 
 _EXTENSIONS = {"text/plain": ".txt", "application/fits": ".fits", "image/png": ".png",
                "application/json": ".json", "application/x-votable+xml": ".xml", "text/csv": ".csv"}
@@ -111,7 +111,9 @@ def _inputs(tool: Tool, values: dict, ws, job) -> dict[str, list[Input]]:
         if p.name not in values:
             continue
         items = []
-        for i, value in enumerate(values[p.name] if p.multiple else [values[p.name]]):
+        names = expand(ws, p, values[p.name]) if p.multiple and ws is not None else \
+            (values[p.name] if p.multiple else [values[p.name]])
+        for i, value in enumerate(names):
             if p.type == "table" and catalogue.is_query(value):
                 local = job.workdir / "inputs" / f"{p.name}-{i}.xml"
                 local.parent.mkdir(parents=True, exist_ok=True)

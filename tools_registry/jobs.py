@@ -50,6 +50,24 @@ def _input_paths(tool: Tool, params: dict) -> list[tuple[str, str]]:
     return found
 
 
+def expand(ws, parameter, names: list[str]) -> list[str]:
+    """A ``multiple`` file parameter's names, with an ftools-style list file
+    (``@inputs.txt``: a workspace text file, one name per line, ``#`` comments) read."""
+    if not (parameter.multiple and len(names) == 1 and names[0].startswith("@")):
+        return names
+    from workspace import WorkspaceError
+    path = names[0][1:].strip()
+    try:
+        with ws.open(path) as f:
+            text = f.read(1 << 20).decode("utf-8", errors="replace")
+    except WorkspaceError as err:
+        raise UWSError(400, f"{parameter.name}: the list file {path!r} is not in your workspace ({err.message})") from None
+    listed = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not listed:
+        raise UWSError(400, f"{parameter.name}: the list file {path!r} names no file")
+    return listed
+
+
 def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> dict:
     """The job lists' ``check_parameters``: types, ranges, required and unknown
     parameters, input files present in the owner's workspace, output paths valid."""
@@ -74,7 +92,10 @@ def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> 
         return checked
     from workspace import WorkspaceError
     ws = workspace_of(owner, (files[0][0] if files else outputs[0].name))
+    listed = []
     for name, value in files:
+        listed += [(name, v) for v in expand(ws, tool.parameter(name), [value])]
+    for name, value in listed:
         path, suffix = split_suffix(value)
         try:
             if suffix:
