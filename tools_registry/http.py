@@ -61,8 +61,9 @@ def _descriptor(name: str, version: str | None):
     return Response(descriptor.to_votable(tool, url), content_type=descriptor.MEDIA_TYPE)
 
 
-def _endpoint(text: str) -> str:
-    return re.sub(r"\W", "_", text)
+def _endpoint(text: str, number: int) -> str:
+    """A Flask endpoint name for a tool reference (unique: ``a-b`` and ``a_b`` differ)."""
+    return re.sub(r"\W", "_", text) + f"_{number}"
 
 
 def init_app(app: Flask, registry: Registry | None = None) -> None:
@@ -72,14 +73,14 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
     app.extensions["tools"] = registry
     bp = Blueprint("tools", __name__)
     bp.add_url_rule("", "index", _index)
-    for name in registry.names():
-        refs = [(name, None)] + [(name, t.version) for t in registry.versions(name)]
-        for tool_name, version in refs:
-            ref = tool_name + (f"@{version}" if version else "")
-            joblist = JobList(jobs.joblist_name(tool_name, version), jobs.EXECUTOR,
-                              title=registry.get(tool_name, version).summary, case_insensitive=True)
-            joblist.check_parameters = functools.partial(jobs.check, registry, joblist.name)
-            bp.add_url_rule(f"/{ref}/descriptor", "descriptor_" + _endpoint(ref),
-                            functools.partial(_descriptor, tool_name, version))
-            mount(app, joblist, f"/tools/{ref}", name="tool_" + _endpoint(ref))
+    refs = [(name, version) for name in registry.names()
+            for version in [None] + [t.version for t in registry.versions(name)]]
+    for number, (tool_name, version) in enumerate(refs):
+        ref = tool_name + (f"@{version}" if version else "")
+        joblist = JobList(jobs.joblist_name(tool_name, version), jobs.EXECUTOR,
+                          title=registry.get(tool_name, version).summary, case_insensitive=True)
+        joblist.check_parameters = functools.partial(jobs.check, registry, joblist.name)
+        bp.add_url_rule(f"/{ref}/descriptor", "descriptor_" + _endpoint(ref, number),
+                        functools.partial(_descriptor, tool_name, version))
+        mount(app, joblist, f"/tools/{ref}", name="tool_" + _endpoint(ref, number))
     app.register_blueprint(bp, url_prefix="/tools")
