@@ -1,10 +1,12 @@
 """The ``hera`` client (command and Python API) against a real service.
 
-The service runs in a subprocess (werkzeug, threaded) on the test's own data directory
-and queue, jobs run on real ``hera worker`` processes, and the client talks to it over
-HTTP exactly as it would from a laptop. Retries and error messages are checked against
-a tiny HTTP server started by the test; parsing of tool lines and scripts needs no
-network at all.
+The service runs in a subprocess (werkzeug, threaded) with its own data directory and
+queue, jobs run on real ``hera worker`` processes, and the client talks to it over
+HTTP exactly as it would from a laptop. One such service with two workers serves the
+module (each test signs in as a new user: its own jobs and workspace); the tests that
+need a service without workers start their own. Retries and error messages are
+checked against tiny HTTP servers started by the tests; parsing of tool lines and
+scripts needs no network at all.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +38,7 @@ TESTS = Path(__file__).resolve().parent
 
 #: the service under test: the application as ``hera serve`` builds it, plus the UWS
 #: tests' job list at /test-jobs, served by werkzeug on a free port; prints its URL and
-#: a user's token on its first line
+#: the token of a user alice on its first line
 SERVER = r"""
 import json
 from werkzeug.serving import make_server
@@ -66,33 +69,79 @@ def private_config(tmp_path, monkeypatch):
     monkeypatch.setenv("HERA_RETRIES", "2")
 
 
-@pytest.fixture
-def service(config, tmp_path):
-    """The service in a subprocess: ``(url, token)`` of user alice."""
+def start_service(config: dict, log_path: Path):
+    """The service in a subprocess: (process, url, token of user alice)."""
     env = {**os.environ, **{k: str(v) for k, v in config.items()},
            "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO)])}
-    log = open(tmp_path / "service.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=log, start_new_session=True)
-    try:
-        line = proc.stdout.readline()
-        if not line:
-            proc.wait(10)
-            pytest.fail("the service did not start:\n" + (tmp_path / "service.log").read_text()[-3000:])
-        info = json.loads(line)
-        yield info["url"], info["token"]
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=log, start_new_session=True)
+    line = proc.stdout.readline()
+    if not line:
         proc.wait(10)
-        log.close()
+        pytest.fail("the service did not start:\n" + log_path.read_text()[-3000:])
+    info = json.loads(line)
+    return proc, info["url"], info["token"]
+
+
+def stop_service(proc):
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(10)
 
 
 @pytest.fixture
-def logged_in(service, monkeypatch):
-    url, token = service
+def service(config, tmp_path):
+    """A service of the test's own, with no worker: ``(url, token)`` of user alice."""
+    proc, url, token = start_service(config, tmp_path / "service.log")
+    yield url, token
+    stop_service(proc)
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory, redis_url):
+    """One service and two real ``hera worker`` processes for the tests of this module
+    that need a worker; each test signs in as a user of its own (``account``), so
+    their jobs and workspaces never meet. Yields (url, database URL)."""
+    from conftest import Workers
+    from vo_service import config as configuration
+    base = tmp_path_factory.mktemp("shared-service")
+    config = {"HERA_DATA_DIR": str(base / "data"), "HERA_REDIS_URL": redis_url,
+              "HERA_QUEUE": f"hera-test-{uuid.uuid4().hex[:8]}", "HERA_SWEEP_INTERVAL": 1,
+              "HERA_HEARTBEAT_TIMEOUT": 3}
+    proc, url, _ = start_service(config, base / "service.log")
+    with open(base / "workers.log", "wb") as log:
+        pool = Workers(config, log).start(2)
+        try:
+            yield url, configuration.load(config)["HERA_DATABASE_URL"]
+        finally:
+            pool.stop()
+            stop_service(proc)
+
+
+@pytest.fixture
+def account(shared):
+    """A new user of the shared service: ``(url, token, name)``."""
+    from tap_catalog.database import make_engine
+    from vo_service import users
+    url, database = shared
+    engine = make_engine(database)
+    name = f"u{uuid.uuid4().hex[:10]}"
+    try:
+        token = users.add_user(engine, name, ["integral"])
+    finally:
+        engine.dispose()
+    return url, token, name
+
+
+@pytest.fixture
+def logged_in(account, monkeypatch):
+    """HERA_URL and HERA_TOKEN of a new user of the shared service, and a Client."""
+    url, token, name = account
     monkeypatch.setenv("HERA_URL", url)
     monkeypatch.setenv("HERA_TOKEN", token)
-    return hera.Client()
+    client = hera.Client()
+    client.user_name = name  # for the tests' checks of ownership
+    return client
 
 
 def hera_cmd(capsys, *argv) -> tuple[int, str, str]:
@@ -201,8 +250,8 @@ def test_run_options_may_come_anywhere_among_the_tool_words():
 
 
 # -- login and configuration ------------------------------------------------------------
-def test_login_stores_url_and_token_privately_and_the_environment_overrides_it(service, capsys, tmp_path, monkeypatch):
-    url, token = service
+def test_login_stores_url_and_token_privately_and_the_environment_overrides_it(account, capsys, tmp_path, monkeypatch):
+    url, token, _ = account
     status, _, err = hera_cmd(capsys, "login", url + "/", "--token", token)
     assert status == 0, err
     path = tmp_path / "xdg" / "hera" / "config.json"
@@ -221,8 +270,8 @@ def test_login_stores_url_and_token_privately_and_the_environment_overrides_it(s
     assert not path.exists()
 
 
-def test_login_with_a_wrong_token_fails_in_one_line_and_stores_nothing(service, capsys, tmp_path):
-    url, _ = service
+def test_login_with_a_wrong_token_fails_in_one_line_and_stores_nothing(account, capsys, tmp_path):
+    url, _, _ = account
     status, _, err = hera_cmd(capsys, "login", url, "--token", "not-a-token")
     assert status == 1
     assert err.count("\n") == 1 and err.startswith("hera: error: login to") and "401" in err
@@ -351,13 +400,13 @@ def test_network_failures_are_retried_then_reported_in_one_line(capsys):
 
 
 # -- UWS job verbs against the real service ----------------------------------------------
-def test_jobs_show_wait_abort_and_rm_work_on_job_urls(logged_in, worker, capsys):
+def test_jobs_show_wait_abort_and_rm_work_on_job_urls(logged_in, capsys):
     done = logged_in.uws.create("test-jobs", {"sleep": "0.2", "echo": "hello"})
     status, out, err = hera_cmd(capsys, "jobs", "wait", done.url)
     assert (status, out) == (0, "COMPLETED\n"), err
     status, out, _ = hera_cmd(capsys, "jobs", "show", done.url)
     assert f"job {done.id}: COMPLETED" in out and "sleep = 0.2" in out and "out: " in out
-    assert logged_in.job(done.url).owner == "alice"
+    assert logged_in.job(done.url).owner == logged_in.user_name
 
     failing = logged_in.uws.create("test-jobs", {"fail": "the detector is off"})
     status, out, err = hera_cmd(capsys, "jobs", "wait", failing.url)
@@ -411,7 +460,7 @@ def card(text: str, keyword: str, hdu: int) -> str:
     return line[10:].split("/")[0].strip().strip("'").strip()
 
 
-def test_the_seeds_script_runs_end_to_end_with_temporaries_on_the_service(logged_in, worker, here, capsys):
+def test_the_seeds_script_runs_end_to_end_with_temporaries_on_the_service(logged_in, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     (here / "seed.hera").write_text(
         "# the seed's script: rates above 100 counts/s, listed\n"
@@ -435,7 +484,7 @@ def test_the_seeds_script_runs_end_to_end_with_temporaries_on_the_service(logged
     assert [e["name"] for e in uploaded["entries"]] == ["rate.fit"]
 
 
-def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_error(logged_in, worker, here, capsys):
+def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_error(logged_in, here, capsys):
     make_rate_file(here / "rate.fit")
     (here / "bad.hera").write_text("ftcopy rate.fit %1\nfstatistic %1 NOSUCH\nftlist %1 H outfile=never.txt\n")
     status, _, err = hera_cmd(capsys, "runsc", "bad.hera")
@@ -445,7 +494,7 @@ def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_err
     assert "bad.hera:3" not in err and not (here / "never.txt").exists()
 
 
-def test_script_arguments_fill_dollar_placeholders(logged_in, worker, here, capsys):
+def test_script_arguments_fill_dollar_placeholders(logged_in, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     (here / "stats.hera").write_text("fstatistic $1 RATE outfile=$2\n")
     status, _, err = hera_cmd(capsys, "runsc", "stats.hera", "rate.fit", "stats.txt")
@@ -453,7 +502,7 @@ def test_script_arguments_fill_dollar_placeholders(logged_in, worker, here, caps
     assert f"{rate.astype(float).sum():.6f}"[:8] in (here / "stats.txt").read_text()
 
 
-def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logged_in, worker, here, capsys):
+def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logged_in, here, capsys):
     from astropy.table import Table
     _, rate = make_rate_file(here / "intable.fits")
     status, _, err = hera_cmd(capsys, "run", "fsort", "infile=intable.fits", "outfile=temp.fits",
@@ -463,7 +512,7 @@ def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logge
     assert "hera-runs/2" not in str(logged_in.ws_ls("hera-runs"))  # the run's folder was removed
 
 
-def test_positional_words_follow_the_tools_order_and_text_results_are_printed(logged_in, worker, here, capsys):
+def test_positional_words_follow_the_tools_order_and_text_results_are_printed(logged_in, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     status, out, err = hera_cmd(capsys, "run", "ftlist", "rate.fit[1][#row <= 3]", "T")
     assert status == 0, err
@@ -472,7 +521,7 @@ def test_positional_words_follow_the_tools_order_and_text_results_are_printed(lo
     assert [float(r.split()[2]) for r in rows[1:4]] == pytest.approx(rate[:3], rel=1e-6)
 
 
-def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, worker, here, capsys, monkeypatch):
+def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, here, capsys, monkeypatch):
     import io
     _, rate = make_rate_file(here / "intable.fits")
     answers = io.StringIO("RATE\n")
@@ -485,7 +534,7 @@ def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, work
     assert out.startswith("columns (")  # the prompt names the parameter
 
 
-def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(logged_in, worker, here, capsys):
+def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(logged_in, here, capsys):
     make_rate_file(here / "rate.fit")
     status, _, err = hera_cmd(capsys, "run", "ftcopy", "rate.fit[rate > 150]", "bright/rate.fits", "--keep-remote")
     assert status == 0, err
@@ -500,10 +549,12 @@ def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(lo
     assert any(line.split()[:3] == ["ftlist", url.rsplit("/", 1)[1], "COMPLETED"] for line in out.splitlines())
 
 
-def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(logged_in, here, tmp_path):
-    """No worker runs, so the job stays queued while the command waits for it."""
+def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(service, here, tmp_path):
+    """The service has no worker, so the job stays queued while the command waits for it."""
     make_rate_file(here / "rate.fit")
-    env = {**os.environ, "PYTHONPATH": str(REPO / "client")}
+    url, token = service
+    logged_in = hera.Client(url, token)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "client"), "HERA_URL": url, "HERA_TOKEN": token}
     proc = subprocess.Popen([sys.executable, "-m", "hera", "run", "ftlist", "rate.fit", "H"], cwd=here, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -519,8 +570,7 @@ def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(logged_in, here, tmp_path)
     assert job.phase == "ABORTED" and f"job {job.id}: ABORTED" in err
 
 
-def test_batch_runs_many_with_bounded_concurrency_and_a_rerun_skips_the_done_ones(logged_in, workers, here, capsys):
-    workers.start(2)
+def test_batch_runs_many_with_bounded_concurrency_and_a_rerun_skips_the_done_ones(logged_in, here, capsys):
     _, rate = make_rate_file(here / "rate.fit")
     lines = [f"fstatistic 'rate.fit[#row <= {10 * i}]' RATE outfile=stats/s{i}.txt" for i in range(1, 9)]
     (here / "runs.txt").write_text("# eight statistics and one mistake\n" + "\n".join(lines)
@@ -558,7 +608,7 @@ def test_tools_list_and_show_come_from_the_descriptors(logged_in, capsys):
 
 
 # -- the Python API -----------------------------------------------------------------
-def test_the_python_api_runs_tools_with_astropy_tables_in_and_out(logged_in, worker, here):
+def test_the_python_api_runs_tools_with_astropy_tables_in_and_out(logged_in, here):
     from astropy.table import Table
     _, rate = make_rate_file(here / "rate.fit")
     client = hera.Client(logged_in.url, logged_in.token)
@@ -621,7 +671,7 @@ def test_large_uploads_go_in_pieces_and_resume_where_a_broken_one_stopped(logged
 QUERY = "SELECT table_name FROM TAP_SCHEMA.tables WHERE table_name LIKE 'integral.%' ORDER BY table_name"
 
 
-def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, worker, here, capsys):
+def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, here, capsys):
     from astropy.table import Table
     expected = ["integral.revolution", "integral.scw"]
     status, out, _ = hera_cmd(capsys, "query", QUERY)
@@ -682,7 +732,7 @@ def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_pat
 
 
 # -- install footprint ----------------------------------------------------------------
-def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, service, worker, here):
+def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, account, here):
     """A fresh venv (without pip) holding only the client: under 10 MB in total, no
     Flask, click or astropy in it, and it runs a tool on the service."""
     venv = tmp_path / "venv"
@@ -701,7 +751,7 @@ def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, servi
     version = subprocess.run([str(venv / "bin" / "hera"), "--version"], capture_output=True, text=True)
     assert version.stdout.strip() == f"hera-client {hera.__version__}"
     _, rate = make_rate_file(here / "rate.fit")
-    url, token = service
+    url, token, _ = account
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     stats = subprocess.run([str(venv / "bin" / "hera"), "--url", url, "--token", token, "run", "fstatistic",
                             "rate.fit", "RATE"], capture_output=True, text=True, cwd=here, env=env)
