@@ -209,6 +209,14 @@ def test_every_page_works_anonymously_and_loads_nothing_from_elsewhere(client, p
         assert client.get(asset).status_code == 200
 
 
+def test_pages_forbid_other_origins_inline_scripts_and_framing(client):
+    for path in PAGES:
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy and "script-src 'self';" in policy
+        assert "frame-ancestors 'none'" in policy and "connect-src 'self' http://localhost:21012" in policy
+        assert "<script>" not in client.get(path).data.decode()  # no inline script to allow
+
+
 def test_pages_that_need_signing_in_say_so(client):
     assert b'id="workspace-signin"' in client.get("/ui/workspace/").data
     assert b'id="jobs-signin"' in client.get("/ui/jobs").data

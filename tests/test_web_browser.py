@@ -39,6 +39,7 @@ def chromium(profile: Path):
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
 
@@ -47,7 +48,13 @@ def browser(tmp_path):
     driver = chromium(tmp_path / "chromium-profile")
     driver.set_page_load_timeout(60)
     yield driver
+    console = driver.get_log("browser")
     driver.quit()
+    refused = [entry["message"] for entry in console if "Content Security Policy" in entry["message"]]
+    assert not refused, f"the pages did something their Content-Security-Policy forbids: {refused}"
+    broken = [entry["message"] for entry in console
+              if entry["level"] == "SEVERE" and "/ui/static/" in entry["message"]]
+    assert not broken, f"script errors: {broken}"
 
 
 @pytest.fixture

@@ -77,6 +77,21 @@ def page_context():
     }
 
 
+#: the pages load nothing from elsewhere, run no inline script and cannot be framed; the
+#: one other origin they talk to is a SAMP Web Profile hub on the user's own computer
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data: blob:; connect-src 'self' http://localhost:21012; "
+                           "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'")
+
+
+@bp.after_request
+def page_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 @bp.errorhandler(HTTPException)
 def page_error(err: HTTPException):
     """Errors of the pages are pages too (the service's interfaces answer in plain text)."""
