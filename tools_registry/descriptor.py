@@ -53,9 +53,11 @@ def _describe(p: Parameter) -> str:
     notes = []
     if p.required:
         notes.append("required")
-    if p.is_file:
+    if p.type == "table":
+        notes.append("workspace path of a table, or an ADQL query (SELECT ...) on the catalogue")
+    elif p.is_file:
         notes.append("workspace path of an " + ("input" if p.direction == "in" else "output") + " file"
-                     + (", comma-separated list" if p.multiple else ""))
+                     + (", comma-separated list or @listfile" if p.multiple else ""))
     return p.description + (f" ({'; '.join(notes)})" if notes else "")
 
 
