@@ -320,6 +320,16 @@ def test_open_in_topcat_sends_the_votable_to_the_samp_hub(live_server, browser, 
     table = parse_single_table(io.BytesIO(requests.get(url, timeout=30).content)).to_table()
     assert len(table) == n and "scw_id" in table.colnames
 
+    # with rows marked, TOPCAT gets those rows only
+    marked = column(browser, "scw_id")[:2]
+    for k in (0, 1):
+        css(browser, "#result-table tbody input.mark")[k].click()
+    by_id(browser, "samp-button").click()
+    urls = lambda: re.findall(r"(http://127\.0\.0\.1:\d+/tap/sync\?[^\s\"'<>]+)", samp_hub.read_text())
+    wait(None, lambda _: len(urls()) >= 2, timeout=60)
+    table = parse_single_table(io.BytesIO(requests.get(urls()[-1], timeout=30).content)).to_table()
+    assert [str(x) for x in table["scw_id"]] == marked
+
 
 def test_marked_rows_alone_are_downloaded_and_saved(app, live_server, worker, browser, catalogue, alice, tmp_path):
     downloads = tmp_path / "downloads"

@@ -69,7 +69,7 @@
     showMarks(table);
     setUpDownloads(section, table);
     setUpSave(section, table);
-    setUpSamp(section);
+    setUpSamp(section, table);
   }
 
   // ---- the table ---------------------------------------------------------------------------
@@ -380,7 +380,7 @@
     return saved.json();
   }
 
-  async function setUpSamp(section) {
+  async function setUpSamp(section, table) {
     const button = document.getElementById("samp-button"), note = document.getElementById("samp-note");
     if (!(await Samp.hubRunning())) {
       button.title = "No SAMP hub answers on this computer";
@@ -390,7 +390,10 @@
     button.disabled = false; button.title = "Send the table to TOPCAT and other SAMP clients";
     note.textContent = "A SAMP hub is running: the button sends the VOTable URL (public rows) to TOPCAT; the hub asks you to accept Hera first.";
     button.addEventListener("click", async () => {
-      try { await Samp.sendTable(section.dataset.votableUrl, "Hera science windows"); note.textContent = "Sent to the SAMP hub."; }
+      const url = new URL(section.dataset.votableUrl);  // the marked rows only, when rows are marked
+      url.searchParams.set("QUERY", queryOf(section, table));
+      if (url.href.length > LONGEST_URL) { note.textContent = "SAMP: too many rows are marked to send their query as a URL; mark fewer, or save or download them."; return; }
+      try { await Samp.sendTable(url.href, table.marked.size ? "Hera science windows (marked)" : "Hera science windows"); note.textContent = "Sent to the SAMP hub."; }
       catch (e) { note.textContent = "SAMP: " + e.message; }
     });
   }
