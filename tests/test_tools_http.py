@@ -228,7 +228,7 @@ def test_descriptor_json_has_the_contract_shape(client):
     body = client.get("/tools/lcurve/descriptor?format=json").json
     assert {"name", "version", "summary", "description", "parameters", "outputs"} <= set(body)
     keys = {"name", "type", "direction", "unit", "ucd", "default", "min", "max", "required", "options",
-            "description"}
+            "multiple", "description"}
     assert all(set(p) == keys for p in body["parameters"])
     binsize = next(p for p in body["parameters"] if p["name"] == "binsize")
     assert binsize["type"] == "real" and binsize["unit"] == "s" and binsize["required"] is True
@@ -482,6 +482,9 @@ def test_fmerge_takes_a_list_of_inputs_or_an_ftools_list_file(client, alice, spa
     space.write("a.fits", fits_bytes(tmp_path, rate_values, "a.fits"))
     space.write("b.fits", fits_bytes(tmp_path, later, "b.fits"))
     space.write("inputs.txt", b"# the two halves\na.fits\nb.fits[1][RATE > 100]\n")
+    direct = job_url(create(client, "/tools/fmerge", alice, PHASE="RUN", infiles="a.fits[col TIME, RATE],b.fits",
+                            outfile="direct.fits"))
+    assert finished(client, direct, alice).findtext("uws:phase", namespaces=NS) == "COMPLETED"
     missing = create(client, "/tools/fmerge", alice, infiles="a.fits,nope.fits", outfile="m.fits")
     assert missing.status_code == 400 and b"infiles: 'nope.fits' is not a file" in missing.data
     no_list = create(client, "/tools/fmerge", alice, infiles="@nolist.txt", outfile="m.fits")

@@ -46,6 +46,19 @@ class ParameterError(ValueError):
         self.name = name
 
 
+def split_list(text: str) -> list[str]:
+    """Comma-separated file names, not splitting inside CFITSIO brackets
+    (``a.fits[col TIME, RATE],b.fits`` is two names)."""
+    items, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(c, 0)
+        if c == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    return items
+
+
 def parse_boolean(text: str) -> bool:
     value = str(text).strip().lower()
     if value in TRUE:
@@ -104,7 +117,7 @@ class Parameter:
                     return option
             raise ValueError(f"must be one of {', '.join(self.options)}, not {text!r}")
         if self.is_file:
-            paths = [p.strip() for p in value.split(",")] if self.multiple else [value]
+            paths = split_list(value) if self.multiple else [value]
             if not all(paths):
                 raise ValueError("needs a workspace path" + (" for each file" if self.multiple else ""))
             return paths if self.multiple else paths[0]

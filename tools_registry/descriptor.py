@@ -23,7 +23,7 @@ _DATATYPES = {"integer": "long", "real": "double", "boolean": "boolean"}
 def parameter_json(p: Parameter) -> dict:
     return {"name": p.name, "type": p.type, "direction": p.direction, "unit": p.unit, "ucd": p.ucd,
             "default": p.default, "min": p.min, "max": p.max, "required": p.required,
-            "options": list(p.options), "description": p.description}
+            "options": list(p.options), "multiple": p.multiple, "description": p.description}
 
 
 def to_json(tool: Tool, url: str) -> dict:

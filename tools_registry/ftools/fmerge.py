@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 from astropy.io import fits
 
+from tools_registry.declaration import split_list
 from tools_registry.ftools.tables import (match_columns, open_table, primary_of, table_from_columns,
                                           write)
 
 
 def fmerge(infiles, outfile, columns="-", lastkey=None, copyprime=True):
     """Merge the tables ``infiles`` (a list of extended file names) into ``outfile``."""
-    names = list(infiles) if not isinstance(infiles, str) else [f for f in infiles.split(",") if f.strip()]
+    names = list(infiles) if not isinstance(infiles, str) else [f for f in split_list(infiles) if f]
     if len(names) < 2:
         raise ValueError("infiles: give at least two tables to merge")
     tables, headers, primary = [], [], None
@@ -68,4 +69,5 @@ def _compatible(a: np.ndarray, b: np.ndarray) -> bool:
     """Same type and shape per row; text columns of any widths are compatible."""
     if a.dtype.kind in "SU" and b.dtype.kind in "SU":
         return a.shape[1:] == b.shape[1:]
-    return a.dtype.base == b.dtype.base and a.shape[1:] == b.shape[1:]
+    same_type = (a.dtype.base.kind, a.dtype.base.itemsize) == (b.dtype.base.kind, b.dtype.base.itemsize)
+    return same_type and a.shape[1:] == b.shape[1:]  # byte order may differ: read from a file or not
