@@ -69,9 +69,13 @@ def alice(app):
 
 
 def wait(driver, condition, timeout=30):
+    """Poll ``condition`` until it is true; elements replaced meanwhile (pages reload,
+    tables are drawn again) are looked for again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def by_id(driver, element_id):
@@ -106,7 +110,7 @@ def search(driver, url, **fields):
             element.send_keys(value)
     by_id(driver, "search-button").click()
     wait(driver, lambda d: by_id(d, "status-line").get_attribute("data-rows") is not None
-         or "failed" in by_id(d, "status-line").text)
+         or "failed" in by_id(d, "status-line").text, timeout=60)
     status = by_id(driver, "status-line")
     assert status.get_attribute("data-rows") is not None, status.text
     return int(status.get_attribute("data-rows"))
