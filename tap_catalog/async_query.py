@@ -32,8 +32,12 @@ def run(job) -> None:
             return None
         return path.open("rb")
 
+    record = hera.jobs.store.get(job.id)
+    parameters = dict(job.parameters)
+    if record is not None and record.run_id is not None:
+        parameters["runid"] = record.run_id  # a UWS control parameter, echoed as TAP's RUNID
     try:
-        request = query.parse_parameters(job.parameters, limits)
+        request = query.parse_parameters(parameters, limits)
         uploads = query.read_uploads(request, inline, limits)
         chunks = query.execute(hera.engine, hera.tableset, request, uploads=uploads,
                                user_groups=_groups(hera.engine, job.owner))

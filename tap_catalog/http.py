@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Flask, Response, current_app, g, request, stream_with_context
 from sqlalchemy import text
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from uws import JobList
 from uws.binding import mount
@@ -51,6 +52,13 @@ def user_groups() -> frozenset[str] | None:
 def tap_error(err: query.TapError):
     body, media_type = error_document(err.message)
     return Response(body, status=err.status, content_type=media_type)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(err: RequestEntityTooLarge):
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    body, media_type = error_document(f"the request is larger than the limit of {limit} bytes")
+    return Response(body, status=413, content_type=media_type)
 
 
 @bp.get("")

@@ -21,6 +21,8 @@ from .tableset import Column, Table, TableSet
 #: LANG values and the ADQL version each names
 LANGUAGES = {"ADQL": "2.1", "ADQL-2.0": "2.0", "ADQL-2.1": "2.1"}
 UPLOAD_SCHEMA = "tap_upload"
+#: rows per fetch from a PostgreSQL server-side cursor: what a result holds in memory at most
+FETCH_ROWS = 2000
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
@@ -321,8 +323,8 @@ class _Session:
 
     def run(self, sql: str):
         if self.dialect == "postgresql":
-            self.cursor = self.raw.cursor(name="tap")
-            self.cursor.itersize = 5000
+            self.cursor = self.raw.cursor(name="tap")  # server side: rows come in batches
+            self.cursor.itersize = FETCH_ROWS
         else:
             self.cursor = self.raw.cursor()
         self.cursor.execute(sql)

@@ -186,6 +186,33 @@ def test_results_stream(catalogue):
     r.close()
 
 
+def test_memory_stays_flat_while_rows_stream(catalogue):
+    """The peak memory of a result of 10,000 rows is that of one of 4,000 rows (on
+    PostgreSQL: two batches of query.FETCH_ROWS rows)."""
+    import tracemalloc
+    hera = catalogue.extensions["hera"]
+    demo.load(hera.engine, hera.tableset, demo.generate(10_000, SEED), replace=True)
+    hera.tap_limits = dataclasses.replace(hera.tap_limits, maxrec_hard=10_000)
+    client = catalogue.test_client()
+
+    def peak_and_size(rows):
+        tracemalloc.start()
+        try:
+            r = client.post("/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT * FROM integral.scw",
+                                               "MAXREC": str(rows)}, buffered=False)
+            size = sum(len(chunk) for chunk in r.response)
+            r.close()
+            return tracemalloc.get_traced_memory()[1], size
+        finally:
+            tracemalloc.stop()
+
+    peak_and_size(1)  # parser and connection pool warm
+    small, small_size = peak_and_size(4_000)
+    large, large_size = peak_and_size(10_000)
+    assert large_size > 2.4 * small_size
+    assert large < 1.5 * small, (small, large)
+
+
 # -- MAXREC (TAP 1.1 §2.7.4, DALI 1.1 §4.4) ----------------------------------------------------------
 
 def test_maxrec_default_and_overflow(tap):
@@ -287,6 +314,22 @@ def test_upload_by_url(catalogue, file_server):
     assert set(found["scw_id"]) <= set(table["scw_id"])
     assert_error(sync(tap, LANG="ADQL", QUERY=UPLOAD_JOIN, UPLOAD=f"src,{url}/missing.xml"),
                  contains=["HTTP 404"])
+
+
+def test_upload_larger_than_the_limit_is_refused(catalogue):
+    tap = catalogue.test_client()
+    hera = catalogue.extensions["hera"]
+    body = sources_votable([(f"s{i}", float(i % 360), 0.0) for i in range(200)])
+    hera.tap_limits = dataclasses.replace(hera.tap_limits, upload_hard=len(body) - 1)
+    r = tap.post("/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.src",
+                                    "UPLOAD": "src,param:t", "t": (io.BytesIO(body), "t.xml")},
+                 content_type="multipart/form-data")
+    assert_error(r, status=413, contains=["larger than the limit"])
+    catalogue.config["MAX_CONTENT_LENGTH"] = 1000  # the whole request, before TAP reads it
+    r = tap.post("/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT * FROM TAP_UPLOAD.src",
+                                    "UPLOAD": "src,param:t", "t": (io.BytesIO(body), "t.xml")},
+                 content_type="multipart/form-data")
+    assert_error(r, status=413, contains=["larger than the limit of 1000 bytes"])
 
 
 @pytest.mark.parametrize("upload, body, message", [
@@ -533,6 +576,16 @@ def test_async_query(tap, worker):
     assert result.get("id") == "result"
     data = tap.get(f"/tap/async/{job}/results/result").data
     assert len(parse_votable(data)) == 40 and query_status(data)[0] == "OVERFLOW"
+
+
+def test_async_runid_is_echoed(tap, worker):
+    r = tap.post("/tap/async", data={"LANG": "ADQL", "QUERY": "SELECT TOP 1 scw_id FROM integral.scw",
+                                     "RUNID": "night-42", "PHASE": "RUN"})
+    job = r.headers["Location"].split("/tap/async/", 1)[1]
+    wait_for(lambda: tap.get(f"/tap/async/{job}/phase").data == b"COMPLETED", timeout=60)
+    data = tap.get(f"/tap/async/{job}/results/result").data
+    infos = {i.get("name"): i.get("value") for i in etree.fromstring(data).iter(f"{VOTABLE_NS}INFO")}
+    assert infos["RUNID"] == "night-42"
 
 
 def test_async_inline_upload(tap, worker):
