@@ -268,6 +268,7 @@ def test_a_running_job_can_be_aborted_from_its_page(app, live_server, worker, br
     manager.run(job)
     browser.get(f"{live_server}/ui/jobs/{job.id}")
     wait(browser, lambda d: by_id(d, "phase").text == "EXECUTING", timeout=30)  # followed live
+    wait(browser, lambda d: re.fullmatch(r"\(running for \d+ s\)", by_id(d, "elapsed").text))
     by_id(browser, "abort-button").click()
     wait(browser, lambda d: by_id(d, "phase").text == "ABORTED", timeout=30)
     assert manager.store.get(job.id).phase.value == "ABORTED"

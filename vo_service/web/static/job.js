@@ -18,7 +18,17 @@
       if (now !== phase) { location.reload(); return; }
     }
   }
-  if (url && box.dataset.final !== "true") follow(box.dataset.phase);
+  if (url && box.dataset.final !== "true") {
+    follow(box.dataset.phase);
+    // how long it has been waiting or running, every second
+    const since = Date.parse(box.dataset.started || box.dataset.created);
+    const doing = box.dataset.started ? "running" : box.dataset.phase === "PENDING" ? "pending" : "queued";
+    const tick = () => {
+      const elapsed = document.getElementById("elapsed");  // gone once a message replaced the line
+      if (elapsed) elapsed.textContent = `(${doing} for ${Math.max(0, Math.round((Date.now() - since) / 1000))} s)`;
+    };
+    if (!Number.isNaN(since)) { tick(); setInterval(tick, 1000); }
+  }
 
   const abort = document.getElementById("abort-form");
   if (abort) abort.addEventListener("submit", async e => {
