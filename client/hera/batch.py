@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import HeraError, JobFailed
-from .script import TEMP_RE, parse_script
+from .script import parse_script, temporaries
 
 
 @dataclass
@@ -45,7 +45,7 @@ def read_tasks(path, tool: str | None = None) -> list[Task]:
         return _csv_tasks(text, tool, path)
     tasks = []
     for line in parse_script(text):
-        if any(TEMP_RE.match(w.split("=", 1)[-1]) for w in line.args):
+        if temporaries([line]):
             raise HeraError(f"{path}:{line.number}: %N temporaries belong in scripts (hera runsc), not batches")
         tasks.append(Task(line.number, tool or line.tool, line.args if not tool else [line.tool] + line.args))
     return tasks

@@ -75,8 +75,8 @@ def temporaries(lines: list[Line]) -> set[int]:
     found = set()
     for line in lines:
         for word in line.args:
-            value = KEY_RE.match(word).group(2) if KEY_RE.match(word) else word
-            m = TEMP_RE.match(value)
+            key = KEY_RE.match(word)
+            m = TEMP_RE.match(key.group(2) if key else word)
             if m:
                 found.add(int(m.group(1)))
     return found

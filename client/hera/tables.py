@@ -19,9 +19,8 @@ def is_table(value) -> bool:
 
 
 def _astropy():
-    try:
-        import astropy.table  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("astropy") is None:
         raise HeraError("this needs astropy (pip install astropy), which is not installed")
 
 
@@ -54,8 +53,5 @@ def read(source, fmt: str | None = None):
 
 
 def available() -> bool:
-    try:
-        import astropy.table  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    import importlib.util
+    return importlib.util.find_spec("astropy") is not None
