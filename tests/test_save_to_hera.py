@@ -19,7 +19,7 @@ from lxml import etree
 from schemas import assert_valid
 from tap_catalog import demo
 from vo_service import users
-from workspace import Workspace, WorkspaceError, importing
+from workspace import WorkspaceError, importing
 
 ROWS, SEED = 300, 11
 MiB = 1 << 20

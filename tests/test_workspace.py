@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import threading
 import time
 
 import pytest

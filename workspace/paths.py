@@ -36,7 +36,7 @@ def normalize(path: str) -> str:
         if part in (".", ".."):
             raise PathError(f"refused: {path!r} has a '{part}' part; paths may not leave their folder")
         if part.startswith(".hera"):
-            raise PathError(f"refused: names starting with '.hera' are reserved")
+            raise PathError("refused: names starting with '.hera' are reserved")
         if len(part.encode()) > MAX_PART:
             raise PathError(f"refused: a path part is longer than {MAX_PART} bytes")
     return key

@@ -55,5 +55,5 @@ def save_job_result(ws: Workspace, path: str, reference: str, result_id: str | N
     """Copy the result of ``ws.owner``'s finished job into ``path`` of the workspace."""
     source, _ = job_result(ws.owner, reference, result_id)
     if not source.is_file():
-        raise WorkspaceError(410, f"the result file of this job is gone (destroyed?)")
+        raise WorkspaceError(410, "the result file of this job is gone (destroyed?)")
     return ws.store(path, source, move=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,11 +50,24 @@ def _chunks(data) -> Iterable[bytes]:
         return
     read = getattr(data, "read", None)
     if read is not None:
+        # whole CHUNKs even from streams whose read() returns what the socket had (a
+        # request body): each chunk costs a hand-over to the writing threads
         while True:
-            chunk = read(CHUNK)
-            if not chunk:
+            parts, got = [], 0
+            while got < CHUNK:
+                try:
+                    part = read(CHUNK - got)
+                except Exception:
+                    if got:  # what arrived before the connection broke (a resumable upload keeps it)
+                        yield b"".join(parts)
+                    raise
+                if not part:
+                    break
+                parts.append(part)
+                got += len(part)
+            if not got:
                 return
-            yield chunk
+            yield parts[0] if len(parts) == 1 else b"".join(parts)
     else:
         for chunk in data:
             if chunk:
@@ -409,6 +422,24 @@ class Workspace:
         return self.entry(dst)
 
 
+_THREADS = None
+
+
+def _in_native_thread(fn, *args):
+    """Start ``fn(*args)`` in a native thread and return a function that waits for it
+    (and raises what it raised). Under gevent, a patched ``threading`` thread would be a
+    greenlet sharing the reader's core, so gevent's own pool of native threads is used."""
+    global _THREADS
+    monkey = sys.modules.get("gevent.monkey")  # gevent patches only if it was imported
+    if monkey is not None and monkey.is_module_patched("threading"):
+        from gevent import get_hub
+        return get_hub().threadpool.spawn(fn, *args).get
+    if _THREADS is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hera-workspace-writer")
+    return _THREADS.submit(fn, *args).result
+
+
 class Writer:
     """A file being written into a workspace chunk by chunk: quota is held as it grows,
     its SHA-256 computed on the way, and it appears whole at :meth:`finish` (a rename).
@@ -425,6 +456,7 @@ class Writer:
         self.out = open(upload.path, "r+b" if offset else "wb")
         self.out.seek(offset)
         self.done = False
+        self.pending = None  # waits for the chunk being written and hashed in the background
 
     def __enter__(self):
         return self
@@ -446,12 +478,20 @@ class Writer:
             except WorkspaceError:
                 self.ws._hold(self.reservation, written)
                 self.held = written
-        self.out.write(chunk)
-        self.hash.update(chunk)
+        # write this chunk and hash it in two native threads while the caller reads the
+        # next one (all three release the GIL): an upload goes at the pace of the slowest
+        # of reading, writing and hashing rather than of their sum
+        self._wait()
+        self.pending = (_in_native_thread(self.out.write, chunk), _in_native_thread(self.hash.update, chunk))
         self.written = written
         if time.monotonic() - self.renewed > RENEW_EVERY:
             self.reservation.renew()
             self.renewed = time.monotonic()
+
+    def _wait(self) -> None:
+        pending, self.pending = self.pending or (), None
+        for wait in pending:
+            wait()
 
     def check_complete(self) -> None:
         if self.size is not None and self.written < self.size:
@@ -459,6 +499,7 @@ class Writer:
 
     def finish(self, sha256: str | None = None) -> dict:
         """Make the file appear; returns its entry."""
+        self._wait()
         self.check_complete()
         self.out.close()
         digest = self.hash.hexdigest()
@@ -472,12 +513,19 @@ class Writer:
 
     def close_partial(self) -> None:
         """Keep what was written (a resumable upload): close the file, renew the hold."""
-        self.out.close()
+        try:
+            self._wait()
+        finally:
+            self.out.close()
         self.done = True
         self.reservation.renew()
 
     def abort(self) -> None:
         """Discard the bytes (if not yet made the file) and release the quota held."""
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - discarding anyway
+            pass
         self.out.close()
         self.upload.discard()
         self.reservation.release()

@@ -22,7 +22,7 @@ import logging
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from flask import Response, current_app, g, jsonify, redirect, request
+from flask import Response, current_app, g, jsonify, request
 
 from uws import JobList
 from uws.binding import mount
@@ -164,8 +164,6 @@ def run_async(job) -> None:
 def run_saving_async(job) -> None:
     """Executor of the saving endpoint's async jobs: the query, and its result kept in
     ``tap/`` (or at ``DEST``)."""
-    from tap_catalog import async_query
-
     from tap_catalog import async_query, formats
 
     dest = _dest_value(job.parameters)
@@ -195,7 +193,7 @@ def _only_its_user():
     if user is None:
         raise auth.AuthError(f"this is {name}'s saving TAP endpoint: sign in as {name}")
     if user.name != name:
-        return Response(f"no such resource\n", status=404, mimetype="text/plain")
+        return Response("no such resource\n", status=404, mimetype="text/plain")
     return None
 
 
