@@ -696,6 +696,24 @@ def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, here, c
     assert status == 1 and err.startswith("hera: error: POST /tap/sync: 400 ADQL syntax error")
 
 
+def test_a_query_too_long_for_sync_runs_as_an_async_job(config, tmp_path, workers, here, capsys, monkeypatch):
+    config["HERA_TAP_SYNC_TIMEOUT"] = 0.05
+    proc, url, token = start_service(config, tmp_path / "service.log")
+    workers.start(1)
+    try:
+        monkeypatch.setenv("HERA_URL", url)
+        monkeypatch.setenv("HERA_TOKEN", token)
+        n = int(hera_cmd(capsys, "query", "SELECT COUNT(*) AS n FROM TAP_SCHEMA.columns")[1].split()[1])
+        slow = ("SELECT COUNT(*) AS n FROM TAP_SCHEMA.columns AS a, TAP_SCHEMA.columns AS b, "
+                "TAP_SCHEMA.columns AS c")
+        status, out, err = hera_cmd(capsys, "query", slow)
+    finally:
+        stop_service(proc)
+    assert status == 0, err
+    assert out.split() == ["n", str(n ** 3)]
+    assert "too long to run synchronously; running it as an async job" in err
+
+
 # -- the server's hera command offers the client's ----------------------------------------
 def test_the_server_command_forwards_the_client_commands(tmp_path):
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HERA_RETRIES": "0"}

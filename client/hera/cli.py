@@ -447,9 +447,9 @@ def parser() -> argparse.ArgumentParser:
                    help="progress bar on stderr (default: when stderr is a terminal)")
     p.set_defaults(func=cmd_batch)
 
-    p = command("query", epilog="ADQL may be '-' (stdin) or @FILE. Synchronous by default; --async runs a UWS "
-                                "job; --save runs a job that writes the result into the workspace (DEST=) "
-                                "and downloads nothing.")
+    p = command("query", epilog="ADQL may be '-' (stdin) or @FILE. Synchronous by default (async by itself when "
+                                "the service's sync time limit stops it); --async runs a UWS job; --save runs a "
+                                "job that writes the result into the workspace (DEST=) and downloads nothing.")
     p.add_argument("adql")
     p.add_argument("-o", "--output", help="write the result here (default: stdout)")
     p.add_argument("--format", help="votable, votable/td, csv, tsv, fits, json (default: from -o's extension; csv on stdout)")

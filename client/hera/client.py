@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 import os
 import secrets
 import threading
@@ -29,6 +30,8 @@ from .errors import HeraError, JobFailed
 from .script import WorkspacePath, bind
 from .transport import Transport
 from .uws import UWS, JobInfo
+
+log = logging.getLogger("hera")
 
 RUNS_FOLDER = "hera-runs"
 FILE_TYPES = ("file", "table")
@@ -533,7 +536,14 @@ class Client:
                 raise HeraError(f"TAP job {job.id} completed without a result")
             return self.http.download(result.href, dest)
         form, files = self._tap_form(adql, fmt, maxrec, None, uploads)
-        response = self._tap_post("tap/sync", form, files, timeout)
+        try:
+            response = self._tap_post("tap/sync", form, files, timeout)
+        except HeraError as err:
+            if err.status != 408:
+                raise
+            # longer than the service's limit for synchronous queries: as a job, then
+            log.warning("the query is too long to run synchronously; running it as an async job")
+            return self.query_to(adql, dest, fmt=fmt, maxrec=maxrec, async_=True, uploads=uploads, timeout=timeout)
         if hasattr(dest, "write"):
             n = 0
             for chunk in response.iter_content():
