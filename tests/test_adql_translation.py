@@ -244,6 +244,8 @@ QUERIES = [
     ("cast", "SELECT TOP 5 CAST(ra AS INTEGER), CAST(good_isgri AS BIGINT), CAST(revolution AS VARCHAR), "
              "CAST(revolution AS DOUBLE), CAST(ra AS REAL), CAST(revolution AS SMALLINT) "
              "FROM integral.scw WHERE ra IS NOT NULL ORDER BY scw_id", True),
+    ("cast-round", "SELECT TOP 1 CAST(2.5 AS INTEGER), CAST(-3.5 AS INTEGER), CAST(2.7 AS BIGINT), "
+                   "CAST(' 42 ' AS INTEGER), CAST(1.0 / 3 AS REAL) FROM integral.scw", True),
     ("cast-char", "SELECT TOP 3 CAST(scw_type AS CHAR(4)), CAST(revolution AS CHAR(6)), CAST('12' AS INTEGER) "
                   "FROM integral.scw ORDER BY scw_id", True),
     ("cast-timestamp", "SELECT TOP 3 CAST(start_date AS TIMESTAMP) FROM integral.scw ORDER BY scw_id", True),
