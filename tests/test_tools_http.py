@@ -375,6 +375,7 @@ def test_a_tool_error_ends_the_job_in_error_with_the_users_names_not_server_path
                          expr="RATEX > 1"))
     root = finished(client, url, alice)
     assert root.findtext("uws:phase", namespaces=NS) == "ERROR"
+    assert info(root)["tool_version"] == "1.0.0"  # a failed job records its version too
     message = client.get(url + "/error", headers=alice).get_data(as_text=True)
     assert "no column 'RATEX'" in message and "workspaces" not in message
 
