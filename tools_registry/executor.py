@@ -225,8 +225,8 @@ def run(job) -> None:
     provenance["outputs"] = {}
     for output in tool.outputs:
         local = locals_[output.name]
-        if not local.is_file():
-            raise RuntimeError(f"{tool.name} did not write its output {output.name}")
+        if local.is_symlink() or not local.is_file():  # a link could expose any file of the host
+            raise RuntimeError(f"{tool.name} did not write its output {output.name} as a plain file")
         provenance["outputs"][output.name] = _deliver(job, ws, output, values.get(output.name), local)
     job.add_result("provenance", json.dumps(provenance, indent=2).encode(), "application/json")
 
