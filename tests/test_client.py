@@ -592,6 +592,32 @@ def test_batch_runs_many_with_bounded_concurrency_and_a_rerun_skips_the_done_one
     assert status == 0 and "2 runs: 2 completed" in err
 
 
+def test_ctrl_c_on_batch_waits_for_the_runs_in_flight_and_twice_leaves_them(service, here):
+    """The service has no worker: the runs in flight wait until the second Ctrl-C."""
+    make_rate_file(here / "rate.fit")
+    url, token = service
+    (here / "runs.txt").write_text("".join(f"fstatistic rate.fit RATE minval=-{i}\n" for i in range(5)))
+    env = {**os.environ, "PYTHONPATH": str(REPO / "client"), "HERA_URL": url, "HERA_TOKEN": token}
+    proc = subprocess.Popen([sys.executable, "-m", "hera", "batch", "runs.txt", "-j", "2"], cwd=here, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    client = hera.Client(url, token)
+    deadline = time.monotonic() + 30
+    while len(client.jobs()) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    assert proc.poll() is None  # still waiting for the two runs in flight
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "interrupted: waiting for the 2 run(s) in flight" in err
+    assert "5 runs: 0 completed, 0 failed, 0 skipped" in err and "interrupted" in err.splitlines()[-2]
+    assert "left 2 run(s) on the service" in err
+    assert len(client.jobs()) == 2  # nothing more was submitted
+    assert not (here / "runs.txt.hera-state").exists()
+
+
 def test_tools_list_and_show_come_from_the_descriptors(logged_in, capsys):
     status, out, _ = hera_cmd(capsys, "tools", "list")
     assert status == 0

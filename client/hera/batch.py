@@ -122,6 +122,7 @@ class Progress:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+            self.enabled = False
 
 
 @dataclass
@@ -131,6 +132,7 @@ class Summary:
     completed: int = 0
     failed: list = field(default_factory=list)   # (task, message)
     interrupted: bool = False
+    abandoned: int = 0      # runs left in flight by a second Ctrl-C
     wall: float = 0.0
 
     @property
@@ -159,24 +161,38 @@ def run_batch(client, tasks: list[Task], *, state: State, concurrency: int = 4,
         state.add(record)
         return task, record
 
+    def collect(future):
+        task, record = future.result()
+        if record["phase"] == "COMPLETED":
+            summary.completed += 1
+        else:
+            summary.failed.append((task, record.get("error", record["phase"])))
+        progress.update(record["phase"] == "COMPLETED")
+
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
     pending = {pool.submit(one, t) for t in todo}
     try:
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                task, record = future.result()
-                if record["phase"] == "COMPLETED":
-                    summary.completed += 1
-                else:
-                    summary.failed.append((task, record.get("error", record["phase"])))
-                progress.update(record["phase"] == "COMPLETED")
+                collect(future)
     except KeyboardInterrupt:
+        # stop submitting; the runs in flight finish and are recorded, unless a second
+        # Ctrl-C leaves them to the service (the next run of the batch runs them again)
         summary.interrupted = True
-        for future in pending:
-            future.cancel()
+        running = {f for f in pending if not f.cancel()}
+        progress.close()
+        print(f"interrupted: waiting for the {len(running)} run(s) in flight "
+              "(Ctrl-C again to leave them running on the service)", file=sys.stderr)
+        try:
+            while running:
+                finished, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    collect(future)
+        except KeyboardInterrupt:
+            summary.abandoned = len(running)
     finally:
-        pool.shutdown(wait=not summary.interrupted, cancel_futures=True)
+        pool.shutdown(wait=not summary.abandoned, cancel_futures=True)
         progress.close()
         summary.wall = time.monotonic() - start
     return summary

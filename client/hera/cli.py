@@ -10,6 +10,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -224,6 +225,12 @@ def cmd_batch(args) -> int:
         print(f"  line {task.number}: {message}", file=sys.stderr)
     if len(summary.failed) > 20:
         print(f"  ... and {len(summary.failed) - 20} more (see {state.path})", file=sys.stderr)
+    if summary.abandoned:
+        # the threads that still wait for their jobs would hold the exit until they end
+        print(f"left {summary.abandoned} run(s) on the service; run the batch again to pick them up",
+              file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(130)
     if summary.interrupted:
         return 130
     return 0 if summary.ok else 1
