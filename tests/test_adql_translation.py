@@ -300,6 +300,17 @@ QUERIES = [
                    "integral.revolution AS r ON s.revolution = r.revolution ORDER BY s.scw_id", True),
     ("join-using", "SELECT TOP 5 revolution, s.scw_id, r.n_scw FROM integral.scw AS s JOIN integral.revolution "
                    "AS r USING (revolution) ORDER BY s.scw_id", True),
+    ("full-join-using", "SELECT revolution, a.n, b.m FROM (SELECT revolution, COUNT(*) AS n FROM integral.scw "
+                        "WHERE revolution < 400 GROUP BY revolution) AS a FULL OUTER JOIN (SELECT revolution, "
+                        "n_scw AS m FROM integral.revolution WHERE revolution > 300) AS b USING (revolution) "
+                        "ORDER BY revolution", True),
+    ("right-join-using-star", "SELECT * FROM (SELECT revolution, COUNT(*) AS n FROM integral.scw WHERE "
+                              "scw_type = 'slew' AND revolution < 400 GROUP BY revolution) AS a RIGHT OUTER JOIN "
+                              "integral.revolution AS r USING (revolution) WHERE r.revolution < 500 "
+                              "ORDER BY revolution", True),
+    ("chained-using", "SELECT TOP 5 revolution, a.scw_id, c.n_scw FROM integral.scw AS a JOIN integral.scw AS b "
+                      "USING (scw_id, revolution) JOIN integral.revolution AS c USING (revolution) "
+                      "ORDER BY a.scw_id", True),
     ("natural-join", "SELECT COUNT(*) FROM integral.scw NATURAL JOIN integral.revolution", False),
     ("left-join", "SELECT s.scw_id, t.scw_id FROM integral.scw AS s LEFT OUTER JOIN integral.scw AS t "
                   "ON t.scw_id = s.scw_id AND t.scw_type = 'slew' WHERE s.revolution = 9990 ORDER BY 1", True),
@@ -665,3 +676,14 @@ def test_every_read_of_a_proprietary_table_is_filtered_in_the_sql():
                     TABLESET, "postgresql", user_groups=frozenset({"g'1"})).sql
     assert sql.count("<> 'private'") == 1 and sql.count("<> 'proprietary'") == 2
     assert sql.count("IN ('g''1')") == 3  # group names are literals, quoted like any string
+
+
+def test_using_merges_the_join_column_from_the_side_that_has_the_row(engines):
+    """SQL: the USING column of a RIGHT join is the right one's, of a FULL join the one of
+    either side (COALESCE), so it is never NULL for a row of either table."""
+    for engine in engines.values():
+        for kind in ("RIGHT OUTER", "FULL OUTER"):
+            _, rows = run(engine, f"SELECT revolution, a.n FROM (SELECT revolution, 1 AS n FROM "
+                                  f"integral.revolution WHERE revolution < 0) AS a {kind} JOIN "
+                                  f"integral.revolution AS b USING (revolution)")
+            assert rows and all(r[0] is not None and r[1] is None for r in rows)

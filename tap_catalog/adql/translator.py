@@ -124,6 +124,7 @@ class _Source:
     table: Optional[Table] = None
     table_sql: Optional[str] = None
     using: set = field(default_factory=set)  # column names merged by USING / NATURAL
+    merged: dict = field(default_factory=dict)  # lower-case name → _Val of the merged column
     _by_name: Optional[dict] = field(default=None, repr=False)  # lower-case name → columns
 
     def answers(self, qualifier: tuple[ast.Identifier, ...]) -> bool:
@@ -320,7 +321,9 @@ class _Translator:
         for item in sel.items:
             if isinstance(item, ast.AllColumns):
                 for source, column in self.star(item, scope):
-                    add(column.name, column.delimited, self.column_val(source, column))
+                    merged = item.qualifier is None and source.merged.get(column.name.lower())
+                    add(column.name, column.delimited,
+                        merged or self.column_val(source, column))
                 continue
             val = self.expr(item.expr, scope)
             if item.alias is not None:
@@ -534,7 +537,12 @@ class _Translator:
                 ident = ast.Identifier(name, False)
                 lc = self.resolve_in(left, ident, f"JOIN USING {name}")
                 rc = self.resolve_in(right, ident, f"JOIN USING {name}")
-                conds.append(f"{lc} = {rc}")
+                conds.append(f"{lc.sql} = {rc.sql}")
+                # the one column USING makes of the two: from the side that always has a row
+                merged = {"RIGHT": rc.sql, "FULL": f"COALESCE({lc.sql}, {rc.sql})"}.get(
+                    join.kind, lc.sql)
+                for s in left + right:
+                    s.merged[name.lower()] = replace(lc, sql=merged)
             for s in left + right:
                 s.using |= {n.lower() for n in common}
             on = " AND ".join(conds)
@@ -546,12 +554,13 @@ class _Translator:
             return f"{left_sql} CROSS JOIN {right_sql}", left + right
         return f"{left_sql} {keyword} {right_sql} ON 1 = 1", left + right
 
-    def resolve_in(self, sources, ident, what) -> str:
+    def resolve_in(self, sources, ident, what) -> _Val:
         found = [(s, s.column(ident)) for s in sources if s.column(ident)]
+        if len(found) > 1 and all(ident.key in s.merged for s, _ in found):
+            return found[0][0].merged[ident.key]  # merged by an inner USING / NATURAL
         if len(found) != 1:
             raise ADQLSemanticError(f"{what}: column {ident} is ambiguous or missing")
-        s, c = found[0]
-        return f"{s.alias_sql}.{c.sql}"
+        return self.column_val(*found[0])
 
     # ---- names ----
     def column_ref(self, ref: ast.ColumnRef, scope: _Scope) -> _Val:
@@ -575,6 +584,8 @@ class _Translator:
                     raise ADQLSemanticError(
                         f"column '{ident.name}' is ambiguous: it is in "
                         + ", ".join(src.display for src, _ in found) + "; qualify it")
+                if len(found) > 1:
+                    return found[0][0].merged[ident.key]
                 if found:
                     src, column = found[0]
                     return self.column_val(src, column)
