@@ -546,7 +546,11 @@ def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(lo
     assert hera_cmd(capsys, "jobs", "wait", url)[1] == "COMPLETED\n"
     assert logged_in.ws_exists("h.txt") and not (here / "h.txt").exists()
     status, out, _ = hera_cmd(capsys, "jobs", "list")
-    assert any(line.split()[:3] == ["ftlist", url.rsplit("/", 1)[1], "COMPLETED"] for line in out.splitlines())
+    job_id = url.rsplit("/", 1)[1]
+    assert any(line.split()[:3] == ["ftlist", job_id, "COMPLETED"] for line in out.splitlines())
+    for ref in (f"ftlist/{job_id}", job_id):  # LIST/ID, or an ID looked up in every list
+        status, out, _ = hera_cmd(capsys, "jobs", "show", ref)
+        assert status == 0 and out.startswith(f"job {job_id}: COMPLETED\n  url: {url}\n")
 
 
 def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(service, here, tmp_path):
