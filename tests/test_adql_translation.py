@@ -188,6 +188,13 @@ QUERIES = [
                          "FROM integral.scw WHERE ra BETWEEN 80 AND 90 ORDER BY scw_id", True),
     ("intersects-poly-circle", "SELECT scw_id FROM integral.scw WHERE INTERSECTS(CIRCLE(ra, dec, 2), "
                                "POLYGON(80, 20, 86, 20, 83, 25)) = 1 ORDER BY scw_id", True),
+    ("shapes-in-shapes", "SELECT scw_id, CONTAINS(POLYGON(ra, dec, ra + 0.5, dec, ra, dec + 0.5), "
+                         "CIRCLE(83.6, 22, 5)), INTERSECTS(POLYGON(ra, dec, ra + 2, dec, ra, dec + 2), "
+                         "POLYGON(83, 21, 85, 21, 84, 24)), CONTAINS(CIRCLE(ra, dec, 0.2), "
+                         "POLYGON(80, 18, 88, 18, 88, 26, 80, 26)), CONTAINS(POLYGON(83, 21, 84, 21, 83.5, 22), "
+                         "POLYGON(ra - 3, dec - 3, ra + 3, dec - 3, ra + 3, dec + 3, ra - 3, dec + 3)), "
+                         "INTERSECTS(CIRCLE(ra, dec, 1), POLYGON(83, 21, 85, 21, 84, 24)) "
+                         "FROM integral.scw WHERE ra BETWEEN 78 AND 90 ORDER BY scw_id", True),
     ("area", "SELECT TOP 1 AREA(CIRCLE(0, 0, 1)) AS c, AREA(POLYGON(10, 10, 12, 10, 11, 12)) AS p, "
              "AREA(BOX(83, 22, 2, 4)) AS b, AREA(POINT(1, 2)) AS pt FROM integral.scw", True),
     ("coords", "SELECT TOP 5 scw_id, COORD1(POINT(ra, dec)), COORD2(POINT(ra, dec)) FROM integral.scw "

@@ -8,6 +8,13 @@ Each SELECT gets a scope (its FROM sources, then the enclosing scopes for correl
 subqueries); column references are resolved there, so unknown or ambiguous names fail
 with :class:`ADQLSemanticError` before the database sees the query. Geometry is
 pgsphere on PostgreSQL and DALI text handled by :mod:`.sqlite_functions` on SQLite.
+
+Two things are added to what the user wrote, both inside the generated SQL: every read
+of a table with proprietary rows (:data:`ROW_ACCESS`) becomes a derived table of the rows
+the user may see, and every cone gets the prefilter its table's spatial index serves
+(see :meth:`_Translator.where`). Where the two databases differ (collation, NULL order,
+rounding, division by zero, booleans, set operator precedence) the SQL spells out one
+behaviour, so that both return the same rows (docs/adql.md).
 """
 from __future__ import annotations
 
