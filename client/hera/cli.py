@@ -155,8 +155,10 @@ def cmd_run(args) -> int:
     if opts.get("async"):
         print(run.url)
         return 0
+    _note(args, f"{run.tool} job {run.url}")
     try:
-        run.finish(float(opts["timeout"]) if "timeout" in opts else None)
+        run.finish(float(opts["timeout"]) if "timeout" in opts else None,
+                   on_phase=lambda job: _note(args, f"  {job.phase}"))
     except KeyboardInterrupt:
         return _interrupted(run)
     _report(args, run)
