@@ -126,6 +126,17 @@ def test_coordinates_are_read_in_degrees_or_sexagesimal(text, ra, dec):
     assert sel.position.ra == pytest.approx(ra, abs=1e-4) and sel.position.dec == pytest.approx(dec, abs=1e-4)
 
 
+def test_galactic_coordinates_are_turned_into_icrs():
+    sel = selection.build({"target": "184.5575 -5.7843", "frame": "galactic", "radius": "3"})
+    assert not sel.errors and sel.position.name is None
+    assert SkyCoord(sel.position.ra, sel.position.dec, unit="deg").separation(CRAB).arcsec < 2
+    assert f"CIRCLE('ICRS', {sel.position.ra:.6f}".rstrip("0") in sel.adql
+    assert sel.summary[0] == "within 3° of l, b = 184.5575 -5.7843"
+    assert selection.build({"target": "Crab", "frame": "galactic"}).position.ra == 83.6331  # names are names
+    assert "two numbers" in selection.build({"target": "05 34 31.9 +22 00 52", "frame": "galactic"}).errors["target"]
+    assert "frame" in selection.build({"target": "Crab", "frame": "ecliptic"}).errors
+
+
 @pytest.mark.parametrize("form, field, words", [
     ({"target": "Atlantis"}, "target", "neither a known target name"),
     ({"target": "10 95"}, "target", "declination must be in [-90, 90]"),
@@ -252,6 +263,11 @@ def test_download_links_answer_in_their_formats(client, demo_catalogue):
     csv = client.get(re.search(r'href="([^"]*RESPONSEFORMAT=csv[^"]*)"', page).group(1).replace("&amp;", "&")).data
     lines = csv.decode().strip().splitlines()
     assert lines[0].startswith("scw_id,scw_ver,scw_type,status,ra,dec,start_time") and 1 < len(lines) <= 51
+
+
+def test_an_anonymous_search_for_private_data_says_to_sign_in(client, alice_client):
+    assert 'id="private-signin"' in client.get("/ui/select?status=private").data.decode()
+    assert 'id="private-signin"' not in alice_client.get("/ui/select?status=private").data.decode()
 
 
 def test_a_bad_form_shows_the_messages_and_runs_no_query(client):

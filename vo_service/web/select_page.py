@@ -46,6 +46,7 @@ def select():
     return render_template(
         "select.html", form=form, sel=sel, run=run, expert=bool(expert),
         instruments=selection.INSTRUMENTS, scw_types=selection.SCW_TYPES, statuses=selection.STATUSES,
+        frames=selection.FRAMES,
         default_radius=selection.DEFAULT_RADIUS, default_maxrec=selection.DEFAULT_MAXREC,
         targets=targets.TARGETS, downloads=downloads,
         votable_url=sync_url(sel.adql, "votable", sel.maxrec, absolute=True),

@@ -19,6 +19,8 @@ from . import targets
 INSTRUMENTS = (("isgri", "IBIS/ISGRI"), ("picsit", "IBIS/PICsIT"), ("spi", "SPI"),
                ("jemx1", "JEM-X 1"), ("jemx2", "JEM-X 2"), ("omc", "OMC"))
 SCW_TYPES = ("pointing", "slew")
+#: coordinate systems of the position field: (value, label)
+FRAMES = {"icrs": "equatorial (ICRS)", "galactic": "Galactic (l, b)"}
 STATUSES = ("public", "private")
 DEFAULT_RADIUS = 5.0      #: deg: about the half-width of the ISGRI partially coded field at 50 %
 DEFAULT_MAXREC = 1000
@@ -53,15 +55,28 @@ def _number(text: str) -> float | None:
     return float(text) if _NUMBER.match(text) else None
 
 
-def parse_position(text: str) -> tuple[float, float, str | None]:
-    """A target name from the built-in table, or coordinates: decimal degrees
-    ("83.633 22.014", "83.633, +22.014") or sexagesimal ("05 34 31.9 +22 00 52",
-    "05h34m31.9s +22d00m52s"). Raises ValueError saying what was expected."""
+def parse_position(text: str, frame: str = "icrs") -> tuple[float, float, str | None]:
+    """ICRS (RA, Dec) in degrees and the name, of a target name from the built-in table
+    or of coordinates: decimal degrees ("83.633 22.014", "83.633, +22.014") or
+    sexagesimal ("05 34 31.9 +22 00 52", "05h34m31.9s +22d00m52s") in ICRS, or Galactic
+    longitude and latitude in degrees ("184.557 -5.784") with ``frame="galactic"``.
+    Raises ValueError saying what was expected."""
     target = targets.resolve(text)
     if target is not None:
         return target.ra, target.dec, target.name
     parts = text.replace(",", " ").split()
-    if len(parts) == 2 and all(_number(p) is not None for p in parts):
+    decimal = len(parts) == 2 and all(_number(p) is not None for p in parts)
+    if frame == "galactic":
+        if not decimal:
+            raise ValueError(f"{text!r}: Galactic coordinates are two numbers of degrees, l and b ('184.557 -5.784')")
+        lon, lat = float(parts[0]), float(parts[1])
+        if not (0.0 <= lon < 360.0 and -90.0 <= lat <= 90.0):
+            raise ValueError(f"Galactic longitude must be in [0, 360) and latitude in [-90, 90] deg, not {lon:g}, {lat:g}")
+        from astropy.coordinates import SkyCoord
+
+        icrs = SkyCoord(lon, lat, unit="deg", frame="galactic").icrs
+        return float(icrs.ra.deg) % 360.0, float(icrs.dec.deg), None
+    if decimal:
         ra, dec = float(parts[0]), float(parts[1])
     else:
         try:
@@ -133,9 +148,13 @@ def build(form: Mapping[str, str]) -> Selection:
         if radius is None or not (0 < radius <= 180):
             errors["radius"] = f"the radius must be a number of degrees in (0, 180], not {radius_text!r}"
             radius = DEFAULT_RADIUS
+    frame = get("frame") or "icrs"
+    if frame not in FRAMES:
+        errors["frame"] = f"the coordinate system must be one of {', '.join(FRAMES)}"
+        frame = "icrs"
     if target:
         try:
-            ra, dec, name = parse_position(target)
+            ra, dec, name = parse_position(target, frame)
         except ValueError as err:
             errors["target"] = str(err)
         else:
@@ -143,7 +162,7 @@ def build(form: Mapping[str, str]) -> Selection:
             centre = f"POINT('ICRS', {_fmt(ra)}, {_fmt(dec)})"
             columns.append(f"DISTANCE(POINT('ICRS', ra, dec), {centre}) AS dist")
             where.append(f"1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {_fmt(ra)}, {_fmt(dec)}, {_fmt(radius)}))")
-            label = name or f"RA {ra:.4f}°, Dec {dec:+.4f}°"
+            label = name or (f"l, b = {target}" if frame == "galactic" else f"RA {ra:.4f}°, Dec {dec:+.4f}°")
             summary.append(f"within {radius:g}° of {label}")
 
     times = {}
