@@ -94,6 +94,16 @@ def test_heasarc_csv_with_sexagesimal_coordinates(engine, tableset, tmp_path):
     assert tuple(rev) == (3, 2)
 
 
+@pytest.mark.parametrize("text, hours, degrees", [
+    ("05 34 31.94", True, EXPECTED_RA), ("05:34:31.94", True, EXPECTED_RA),
+    ("5h34m31.94s", True, EXPECTED_RA), ("83.633083", True, 83.633083),
+    ("+22 00 52.2", False, 22 + 52.2 / 3600), ("-05:23:28", False, -(5 + 23 / 60 + 28 / 3600)),
+    ("22d00m52.2s", False, 22 + 52.2 / 3600), ("-0 30 00", False, -0.5),
+])
+def test_coordinate_spellings(text, hours, degrees):
+    assert math.isclose(ingest._angle(text, hours, "ra" if hours else "dec"), degrees, abs_tol=1e-9)
+
+
 @pytest.mark.parametrize("fmt, name", [("fits", "intscw.fits"), ("votable", "intscw.xml")])
 def test_fits_and_votable_in_degrees(engine, tableset, tmp_path, fmt, name):
     path = tmp_path / name
