@@ -169,8 +169,10 @@ def test_an_upload_over_the_quota_is_refused_before_it_fills_the_disk(alice, app
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
 def test_concurrent_uploads_cannot_together_exceed_the_quota(alice, app, chunked):
-    """Eight uploads of 3 MiB start at once into a quota of 8 MiB (31 bytes in use):
-    two fit, the others are refused, and the quota holds."""
+    """Eight uploads of 3 MiB start at once into a quota of 8 MiB (31 bytes in use): with
+    a Content-Length the first two to hold their room fit and the others are refused at
+    once; streams of unknown length hold room as they grow, so which of them are cut
+    off depends on the race, but at most two finish and the quota holds."""
     results = []
     barrier = threading.Barrier(8)
 
@@ -187,10 +189,12 @@ def test_concurrent_uploads_cannot_together_exceed_the_quota(alice, app, chunked
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert sorted(results) == [201, 201] + [507] * 6, results
+    successes = results.count(201)
+    assert len(results) == 8 and results.count(507) == 8 - successes, results
+    assert (1 <= successes <= 2) if chunked else successes == 2, results
     listing = alice.get(alice.root + "/workspace/race/?format=json").json()
-    assert len(listing["entries"]) == 2 and all(e["size"] == 3 * MiB for e in listing["entries"])
-    assert listing["quota"]["bytes_used"] == 6 * MiB + len(SECRET) <= 8 * MiB
+    assert len(listing["entries"]) == successes and all(e["size"] == 3 * MiB for e in listing["entries"])
+    assert listing["quota"]["bytes_used"] == successes * 3 * MiB + len(SECRET) <= 8 * MiB
     staging = app.config["HERA_DATA_DIR"] / "workspaces" / "alice" / ".hera-staging"
     assert os.listdir(staging) == []
     unchanged(alice, app)
