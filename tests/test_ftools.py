@@ -322,3 +322,17 @@ def test_tools_name_the_missing_hdu_and_file(rate, tmp_path):
         ftcopy(rate + "[EVENTS]", str(tmp_path / "x.fits"))
     with pytest.raises(ValueError, match="no file"):
         ftcopy(str(tmp_path / "missing.fits[1]"), str(tmp_path / "x.fits"))
+
+
+def test_ftlist_i_lists_image_pixels_and_h_names_an_image(tmp_path):
+    pixels = np.arange(12, dtype=np.int16).reshape(3, 4) * 7
+    path = tmp_path / "image.fits"
+    fits.HDUList([fits.PrimaryHDU(), fits.ImageHDU(pixels, name="SKY")]).writeto(path)
+    out = tmp_path / "pixels.txt"
+    ftlist(str(path) + "[SKY]", "HI", str(out))
+    text = out.read_text()
+    assert "HDU 2   SKY                Image      int16[4 x 3]" in text
+    rows = [line.split() for line in text.splitlines()[-4:-1]]
+    assert [[int(v) for v in row] for row in rows] == pixels.tolist()
+    with pytest.raises(ValueError, match="HDU 1 is not a table"):
+        ftlist(str(path) + "[SKY][X > 1]", "I", str(out))

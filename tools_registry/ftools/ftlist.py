@@ -11,7 +11,8 @@ import numpy as np
 from astropy.io import fits
 
 from tools_registry.filename import parse
-from tools_registry.ftools.tables import TABLE_TYPES, hdu_index, open_fits, open_table, parse_rows
+from tools_registry.ftools.tables import (TABLE_TYPES, match_columns, open_fits, open_hdu, open_table,
+                                          parse_rows)
 
 LETTERS = set("HKCITR")
 
@@ -37,7 +38,7 @@ def ftlist(infile, option, outfile, columns="*", rows="-", rownum=True, colheade
                 lines += lines_of
                 listed += n
     else:
-        with open_table(infile) if name.filters else _one_hdu(name) as selection:
+        with open_table(infile) if name.filters else open_hdu(infile) as selection:
             if "H" in letters:
                 lines += _summary(selection.hdulist)
             lines_of, listed = _hdu_listing(selection.index, selection.hdu, letters - {"H"}, columns,
@@ -46,22 +47,6 @@ def ftlist(infile, option, outfile, columns="*", rows="-", rownum=True, colheade
     with open(outfile, "w", encoding="utf-8") as out:
         out.write("\n".join(lines) + ("\n" if lines else ""))
     return {"rows_listed": listed}
-
-
-class _one_hdu:
-    """An unfiltered HDU selection, image or table (``open_table`` takes tables only)."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        from tools_registry.ftools.tables import Selection
-        self.hdulist = open_fits(self.name.path)
-        index = hdu_index(self.hdulist, self.name.hdu, table=False)
-        return Selection(self.hdulist, index, self.hdulist[index], self.name)
-
-    def __exit__(self, *exc):
-        self.hdulist.close()
 
 
 def _kind(hdu) -> tuple[str, str]:
@@ -109,7 +94,6 @@ def _columns(hdu) -> list[str]:
 
 
 def _selected_columns(hdu, columns) -> list[str]:
-    from tools_registry.ftools.tables import match_columns
     if columns in (None, "", "*", "-"):
         return list(hdu.columns.names)
     names = []

@@ -88,6 +88,18 @@ def open_table(name: str, what: str = "infile"):
         yield Selection(hdulist, index, hdu, parsed)
 
 
+@contextmanager
+def open_hdu(name: str, what: str = "infile"):
+    """Yield the :class:`Selection` of the HDU, image or table, that ``name`` picks (the
+    primary one when none is named); filters are refused: they apply to tables."""
+    parsed = _parse(name, what)
+    if parsed.filters:
+        raise ValueError(f"{what}: {name!r}: filters apply to tables; name a table extension")
+    with open_fits(parsed.path, what) as hdulist:
+        index = hdu_index(hdulist, parsed.hdu, what, table=False)
+        yield Selection(hdulist, index, hdulist[index], parsed)
+
+
 def _parse(name: str, what: str) -> FileName:
     try:
         return parse(name)
@@ -188,10 +200,7 @@ def table_from_columns(hdu, columns):
 
 def write(path: str, hdus) -> None:
     """Write ``hdus`` (a primary HDU first) to ``path``, replacing it (outputs are fresh)."""
-    target = output_path(path)
-    hdulist = fits.HDUList([h if i or isinstance(h, fits.PrimaryHDU) else fits.PrimaryHDU(header=h.header)
-                            for i, h in enumerate(hdus)])
-    hdulist.writeto(target, overwrite=True, output_verify="silentfix")
+    fits.HDUList(list(hdus)).writeto(output_path(path), overwrite=True, output_verify="silentfix")
 
 
 def primary_of(hdulist: fits.HDUList) -> fits.PrimaryHDU:
