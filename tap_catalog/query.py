@@ -147,10 +147,12 @@ def _check_host(url: str) -> None:
     except (socket.gaierror, UnicodeError) as err:
         raise TapError(f"upload {url}: host {parts.hostname!r} not found ({err})") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_loopback or address.is_private or address.is_link_local or address.is_reserved:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if getattr(address, "ipv4_mapped", None) is not None:
+            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+        if not address.is_global or address.is_multicast:
             raise TapError(f"upload {url}: this service does not fetch from {address} "
-                           "(a loopback, private or link-local address)", 403)
+                           "(a loopback, private, link-local or reserved address)", 403)
 
 
 def _fetch(url: str, limits: Limits, timeout: float = 30.0) -> BinaryIO:

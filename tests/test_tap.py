@@ -332,6 +332,13 @@ def test_upload_larger_than_the_limit_is_refused(catalogue):
     assert_error(r, status=413, contains=["larger than the limit of 1000 bytes"])
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "0.0.0.0", "[::1]", "[::ffff:127.0.0.1]",
+                                  "10.1.2.3", "169.254.169.254", "192.168.0.1"])
+def test_upload_urls_into_the_service_network_are_refused(tap, host):
+    r = sync(tap, LANG="ADQL", QUERY="SELECT * FROM TAP_UPLOAD.src", UPLOAD=f"src,http://{host}:9/t.xml")
+    assert_error(r, status=403, contains=["does not fetch from"])
+
+
 @pytest.mark.parametrize("upload, body, message", [
     ("src,param:t", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><VOTABLE/>', "DOCTYPE"),
     ("src,param:t", b"not xml at all", "not well-formed"),
