@@ -553,6 +553,17 @@ def test_keep_remote_leaves_outputs_in_the_workspace_and_async_prints_the_job(lo
         assert status == 0 and out.startswith(f"job {job_id}: COMPLETED\n  url: {url}\n")
 
 
+def test_a_tool_version_can_be_pinned_and_its_jobs_are_listed(logged_in, here, capsys):
+    make_rate_file(here / "rate.fit")
+    version = logged_in.descriptor("ftlist")["version"]
+    status, out, err = hera_cmd(capsys, "run", f"ftlist@{version}", "rate.fit", "H")
+    assert status == 0, err
+    assert "HDU 2   RATE" in out
+    status, out, _ = hera_cmd(capsys, "jobs", "list")
+    pinned = [line.split() for line in out.splitlines() if line.startswith(f"ftlist@{version} ")]
+    assert len(pinned) == 1 and pinned[0][2] == "COMPLETED"
+
+
 def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(service, here, tmp_path):
     """The service has no worker, so the job stays queued while the command waits for it."""
     make_rate_file(here / "rate.fit")

@@ -329,10 +329,13 @@ class Client:
 
     # -- jobs -------------------------------------------------------------------------
     def job_lists(self) -> list[tuple[str, str]]:
-        """(label, path) of every job list: each tool's, and TAP's ``async``."""
+        """(label, path) of every job list: each tool's (``NAME``: the latest version;
+        ``NAME@VERSION``: a version pinned), and TAP's ``async``."""
         lists = []
         try:
-            lists = [(t["name"], f"tools/{_quote(t['name'])}") for t in self.tools()]
+            for t in self.tools():
+                lists.append((t["name"], f"tools/{_quote(t['name'])}"))
+                lists += [(f"{t['name']}@{v}", f"tools/{_quote(t['name'])}@{_quote(v)}") for v in t.get("versions", [])]
         except HeraError as err:
             if err.status != 404:
                 raise
