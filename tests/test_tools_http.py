@@ -499,3 +499,32 @@ def test_fmerge_takes_a_list_of_inputs_or_an_ftools_list_file(client, alice, spa
     inputs = result(client, url, alice, "provenance").json["inputs"]["infiles"]
     assert [i["name"] for i in inputs] == ["a.fits", "b.fits[1][RATE > 100]"]
     assert inputs[1]["sha256"] == space.checksum("b.fits")
+
+
+def test_reuse_and_provenance_on_postgresql(config, postgres_database_url, tmp_path, rate_values):
+    """The reuse lookup reads the job table's JSON column: the same on PostgreSQL."""
+    from conftest import Workers
+    from vo_service import create_app, users
+    from vo_service.app import init_database
+    from workspace import Workspace
+    settings = {**config, "HERA_DATABASE_URL": postgres_database_url}
+    app = create_app(settings)
+    init_database(app)
+    client = app.test_client()
+    name = "pg" + tmp_path.name[-8:].replace("-", "").replace("_", "").lower()
+    headers = {"Authorization": "Bearer " + users.add_user(app.extensions["hera"].engine, name)}
+    Workspace.for_user(app, name).write("rate.fits", fits_bytes(tmp_path, rate_values))
+    with open(tmp_path / "pg-workers.log", "wb") as log:
+        pool = Workers(settings, log).start(1)
+        try:
+            params = {"PHASE": "RUN", "infile": "rate.fits[RATE > 100]", "colname": "RATE"}
+            first = job_url(create(client, "/tools/fstatistic", headers, **params))
+            assert finished(client, first, headers).findtext("uws:phase", namespaces=NS) == "COMPLETED"
+            second = job_url(create(client, "/tools/fstatistic", headers, **params))
+            root = finished(client, second, headers)
+            assert info(root)["reused_from"] == first.rsplit("/", 1)[-1]
+            values = rate_values["RATE"][rate_values["RATE"] > 100]
+            assert result(client, second, headers, "provenance").json["values"]["numb"] == len(values)
+        finally:
+            pool.stop()
+            app.extensions["hera"].engine.dispose()
