@@ -494,12 +494,17 @@ def test_a_failing_script_line_stops_the_script_with_its_number_and_the_jobs_err
     assert "bad.hera:3" not in err and not (here / "never.txt").exists()
 
 
-def test_script_arguments_fill_dollar_placeholders(logged_in, here, capsys):
+def test_script_arguments_fill_dollar_placeholders(logged_in, here, capsys, monkeypatch):
+    import io
     _, rate = make_rate_file(here / "rate.fit")
     (here / "stats.hera").write_text("fstatistic $1 RATE outfile=$2\n")
     status, _, err = hera_cmd(capsys, "runsc", "stats.hera", "rate.fit", "stats.txt")
     assert status == 0, err
     assert f"{rate.astype(float).sum():.6f}"[:8] in (here / "stats.txt").read_text()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("fstatistic rate.fit RATE rows=1-10 outfile=$1\n"))
+    status, _, err = hera_cmd(capsys, "runsc", "-", "ten.txt")  # the script from stdin
+    assert status == 0, err
+    assert "The number of points used in calculation is: 10" in (here / "ten.txt").read_text()
 
 
 def test_run_with_the_ftools_spelling_uploads_inputs_and_downloads_outputs(logged_in, here, capsys):
@@ -519,6 +524,19 @@ def test_positional_words_follow_the_tools_order_and_text_results_are_printed(lo
     rows = out.splitlines()
     assert rows[0].split() == ["TIME", "RATE"]
     assert [float(r.split()[2]) for r in rows[1:4]] == pytest.approx(rate[:3], rel=1e-6)
+
+
+def test_several_local_inputs_are_uploaded_from_a_comma_list_or_an_at_list(logged_in, here, capsys):
+    from astropy.table import Table
+    _, a = make_rate_file(here / "a.fits", n=30, seed=1)
+    _, b = make_rate_file(here / "b.fits", n=20, seed=2)
+    status, _, err = hera_cmd(capsys, "run", "fmerge", "a.fits,b.fits[#row <= 5]", "ab.fits")
+    assert status == 0, err
+    assert np.array_equal(Table.read(here / "ab.fits")["RATE"], np.concatenate([a, b[:5]]))
+    (here / "list.txt").write_text("# the inputs\nb.fits\na.fits\n")
+    status, _, err = hera_cmd(capsys, "run", "fmerge", "infiles=@list.txt", "outfile=ba.fits")
+    assert status == 0, err
+    assert np.array_equal(Table.read(here / "ba.fits")["RATE"], np.concatenate([b, a]))
 
 
 def test_a_missing_required_parameter_is_asked_for_on_a_terminal(logged_in, here, capsys, monkeypatch):

@@ -167,9 +167,9 @@ def cmd_run(args) -> int:
 
 # -- runsc ------------------------------------------------------------------------------
 def cmd_runsc(args) -> int:
-    path = Path(args.script)
+    path = Path("stdin" if args.script == "-" else args.script)
     try:
-        text = path.read_text()
+        text = sys.stdin.read() if args.script == "-" else path.read_text()
     except OSError as err:
         raise HeraError(f"cannot read {path}: {err.strerror}")
     lines = parse_script(text, args.args)
@@ -438,7 +438,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = command("runsc", epilog="Script lines: TOOL ARG ...; %1 %2 ... temporaries on the service; $1 $2 ... the "
                                 "script's arguments; # comments and blank lines are skipped.")
-    p.add_argument("script")
+    p.add_argument("script", help="the script file, or - for stdin")
     p.add_argument("args", nargs="*", help="the script's arguments, $1 $2 ... in its lines")
     p.add_argument("--keep-remote", action="store_true", help="keep outputs and temporaries in the workspace")
     p.set_defaults(func=cmd_runsc)

@@ -88,12 +88,16 @@ def _is_output(spec: dict) -> bool:
 
 def _file_list(value, spec: dict) -> list | None:
     """The items of a list of input files, or None for one file. A list is a Python
-    list, or text with commas outside CFITSIO brackets when the parameter takes several
-    files (``multiple``) or when one of the items is a local file."""
+    list, a local ``@list.txt`` (one file a line, as in HEASoft), or text with commas
+    outside CFITSIO brackets when the parameter takes several files (``multiple``) or
+    when one of the items is a local file."""
     if isinstance(value, (list, tuple)):
         return list(value)
     if not isinstance(value, str) or spec.get("multiple") is False:
         return None
+    if value.startswith("@") and os.path.isfile(value[1:]):  # HEASoft's @list.txt, one file a line
+        with open(value[1:]) as f:
+            return [line.strip() for line in f if line.strip() and not line.lstrip().startswith("#")]
     items, depth, start = [], 0, 0
     for i, ch in enumerate(value):
         depth += {"[": 1, "]": -1}.get(ch, 0)
