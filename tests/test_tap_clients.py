@@ -103,6 +103,13 @@ def test_pyvo_with_credentials_sees_the_group_windows(app, tap_url):
     member = pyvo.dal.TAPService(tap_url, session=session).run_sync(query).to_table()
     assert int(anonymous["n"][0]) == 0
     assert int(member["n"][0]) == sum(1 for r in private if r["proprietary_group"] == group)
+    # pyvo's own way: credentials for the security method the capabilities declare
+    from pyvo.auth import AuthSession
+    auth = AuthSession()
+    auth.credentials.set_password(name, token)
+    service = pyvo.dal.TAPService(tap_url, session=auth)
+    auth.update_from_capabilities(service.capabilities)
+    assert int(service.run_async(query).to_table()["n"][0]) == int(member["n"][0])
 
 
 # -- astroquery ------------------------------------------------------------------------------------
