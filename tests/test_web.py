@@ -347,6 +347,23 @@ def test_a_state_changing_request_on_the_session_needs_the_csrf_token(alice_clie
     assert alice_client.get("/test-jobs").data.count(b"<uws:jobref") == 0
 
 
+def test_requests_started_by_another_site_reach_the_interfaces_anonymously(alice_client, demo_catalogue, app):
+    job = _job(app, "alice")
+    other_site = {"Sec-Fetch-Site": "cross-site"}
+    assert alice_client.get(f"/test-jobs/{job.id}", headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert alice_client.get(f"/test-jobs/{job.id}", headers=other_site).status_code == 404
+    assert alice_client.get(f"/test-jobs/{job.id}", headers={"Sec-Fetch-Site": "same-site"}).status_code == 404
+    # a link elsewhere cannot make /tap/sync write into the workspace with the session
+    saved = alice_client.get("/tap/sync", headers=other_site, query_string={
+        "REQUEST": "doQuery", "LANG": "ADQL", "QUERY": "SELECT TOP 1 scw_id FROM integral.scw", "DEST": "evil.xml"})
+    assert saved.status_code == 401
+    from workspace import Workspace
+    assert not Workspace.for_user(app, "alice").exists("evil.xml")
+    # ... while the pages a link opens still know the user
+    assert 'id="user-name">alice<' in alice_client.get("/ui/jobs", headers=other_site).data.decode()
+    assert 'id="user-name">alice<' in alice_client.get("/", headers=other_site).data.decode()
+
+
 def test_signing_out_needs_the_csrf_token_and_ends_the_session(alice_client):
     assert alice_client.post("/ui/signout").status_code == 403
     csrf = csrf_of(alice_client.get("/").data)

@@ -10,7 +10,12 @@ token, never the token itself, and is checked against the user record on every r
 so renewing the token ends every session. A session whose token was renewed ends quietly
 (the pages say so). A state-changing request authenticated by the session must carry the
 session's CSRF token (header ``X-CSRF-Token`` or form field ``csrf_token``); requests with
-an ``Authorization`` header never use the session.
+an ``Authorization`` header never use the session. And since a browser sends the cookie
+with a request that another site starts (a link, a redirect), the session only reaches
+the service's interfaces from its own pages: a request that the browser marks as coming
+from another site (``Sec-Fetch-Site: cross-site`` or ``same-site``) uses the session for
+the web pages only, so that no link elsewhere can make a GET act for the user (a
+``/tap/sync?…&DEST=…`` writes into the workspace).
 """
 from __future__ import annotations
 
@@ -49,6 +54,8 @@ class CSRFError(Forbidden):
 
 #: methods that change nothing, and so need no CSRF token
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: the web pages (vo_service.web), which a link from another site may open signed in
+PAGE_PREFIX = "/ui/"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SECRET_KEY_FILE = "secret_key"
@@ -85,6 +92,8 @@ def load_user():
             raise AuthError("invalid credentials")
         g.user = user
     elif "token_sha256" in session:
+        if _from_another_site() and not (request.path == "/" or request.path.startswith(PAGE_PREFIX)):
+            return  # anonymous: see the module's docstring
         user = _session_user()
         if user is None:
             session.clear()
@@ -93,6 +102,12 @@ def load_user():
         g.user, g.via_session = user, True
         if request.method not in SAFE_METHODS:
             check_csrf()
+
+
+def _from_another_site() -> bool:
+    """The browser says another site started this request (Fetch Metadata; a browser that
+    sends no such header is taken at its word)."""
+    return request.headers.get("Sec-Fetch-Site", "same-origin") in ("cross-site", "same-site")
 
 
 def _session_user() -> users.User | None:
