@@ -14,9 +14,11 @@ from .. import auth
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/ui/static")
 
-#: the pages, in the order of the navigation bar: (endpoint, label)
-NAVIGATION = (("web.select", "Select data"), ("web.workspace", "Workspace"),
-              ("web.tools", "Tools"), ("web.jobs", "Jobs"))
+#: the navigation bar: (endpoint, label, the endpoints of the pages it stands for)
+NAVIGATION = (("web.select", "Select data", {"web.select"}),
+              ("web.workspace", "Workspace", {"web.workspace", "web.preview"}),
+              ("web.tools", "Tools", {"web.tools", "web.tool"}),
+              ("web.jobs", "Jobs", {"web.jobs", "web.job"}))
 
 
 def service_url(path: str = "") -> str:
