@@ -60,6 +60,8 @@ def _catalogue() -> list[dict]:
         # private, but its public date has passed: public without anyone acting
         row(10, ra=CRAB[0] - 0.1, dec=CRAB[1] - 0.1, status="private", public_date=PAST,
             proprietary_group="proposal-old", target_name="released Crab"),
+        # GLOB's special characters in a name
+        row(11, scw_id="999100010010", revolution=9991, target_name="a*b?[c]Ü"),
     ]
     return rows
 
@@ -246,6 +248,11 @@ QUERIES = [
      True),
     ("not-like", "SELECT COUNT(*) FROM integral.scw WHERE target_name NOT LIKE '%a%'", False),
     ("like-literal-percent", "SELECT scw_id FROM integral.scw WHERE target_name LIKE '50%_off\\ crab'", False),
+    ("like-glob-specials", "SELECT scw_id FROM integral.scw WHERE target_name LIKE '%[c]%' OR target_name "
+                           "LIKE 'a*b?%' OR target_name LIKE 'a_b_[%' OR target_name LIKE 'O''N%' OR "
+                           "target_name ILIKE 'o''neil%' OR target_name ILIKE '%ü'", False),
+    ("like-column-pattern", "SELECT COUNT(*) FROM integral.scw WHERE target_name LIKE target_name || '%' "
+                            "AND scw_type ILIKE UPPER(scw_type)", False),
     ("concat-number", "SELECT TOP 3 'rev ' || revolution FROM integral.scw ORDER BY scw_id", True),
     # CAST
     ("cast", "SELECT TOP 5 CAST(ra AS INTEGER), CAST(good_isgri AS BIGINT), CAST(revolution AS VARCHAR), "

@@ -65,7 +65,8 @@ def _like_regex(pattern: str, case_insensitive: bool):
     parts = []
     for ch in pattern:
         parts.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-    return re.compile("".join(parts), re.S | (re.I if case_insensitive else 0))
+    # ASCII case folding only, as SQLite's LIKE and PostgreSQL's ILIKE under the C collation
+    return re.compile("".join(parts), re.S | (re.I | re.A if case_insensitive else 0))
 
 
 def _like(value, pattern, case_insensitive):

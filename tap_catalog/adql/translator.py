@@ -708,6 +708,13 @@ class _Translator:
             if self.pg:
                 op = "ILIKE" if node.case_insensitive else "LIKE"
                 return f"({self.as_text(v)} {neg}{op} {self.as_text(p)} ESCAPE '')"
+            if isinstance(node.pattern, ast.String):
+                # SQLite's own operators run in C (and GLOB prefixes can use an index):
+                # LIKE folds ASCII case, as PostgreSQL's ILIKE under the C collation;
+                # GLOB is case-sensitive, its wildcards written for ADQL's
+                if node.case_insensitive:
+                    return f"({v.sql} {neg}LIKE {p.sql})"
+                return f"({v.sql} {neg}GLOB {self.string(_glob(node.pattern.value))})"
             ci = 1 if node.case_insensitive else 0
             return f"({neg}adql_like({v.sql}, {p.sql}, {ci}))"
         if isinstance(node, ast.IsNull):
@@ -1231,6 +1238,12 @@ def _constant(node) -> Optional[float]:
             return None
         return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[node.op]
     return None
+
+
+def _glob(pattern: str) -> str:
+    """An ADQL LIKE pattern (``%``, ``_``, no escape character) as a SQLite GLOB pattern."""
+    special = {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}
+    return "".join(special.get(ch, ch) for ch in pattern)
 
 
 def _constant_sql(sql: str) -> Optional[float]:
