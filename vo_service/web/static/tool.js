@@ -45,7 +45,9 @@
     for (const e of form.elements) {
       if (!e.name) continue;
       if (e.dataset.boolean) body.append(e.name, e.checked ? "true" : "false");
-      else if (e.value.trim() !== "") body.append(e.name, e.value.trim());
+      // an empty field is left out (the tool's default applies), unless it had a default
+      // that the user cleared: then "" is what they ask for
+      else if (e.value.trim() !== "" || (e.dataset.default || "") !== "") body.append(e.name, e.value.trim());
     }
     body.append("PHASE", "RUN");
     Hera.show(status, "Creating the job …", "info");
