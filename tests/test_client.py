@@ -242,6 +242,15 @@ def test_batch_files_are_lines_or_csv_and_the_state_file_remembers_finished_runs
     assert Task(2, "ftlist", ["a.fits", "K"]).key != key
 
 
+def test_global_options_may_also_follow_the_command_name():
+    args = cli.parser().parse_args(["run", "--url", "http://h:1", "--token", "t", "-q", "ftlist", "a.fits", "H"])
+    assert (args.url, args.token, args.quiet, args.words) == ("http://h:1", "t", True, ["ftlist", "a.fits", "H"])
+    args = cli.parser().parse_args(["--url", "http://h:1", "ws", "ls"])
+    assert (args.url, args.token, args.quiet) == ("http://h:1", None, False)
+    args = cli.parser().parse_args(["--token", "t", "login", "http://h:2"])
+    assert (args.token, args.service, args.login_token) == ("t", "http://h:2", None)
+
+
 def test_run_options_may_come_anywhere_among_the_tool_words():
     opts, words = cli._split_run_words(["fsort", "--keep-remote", "infile=a.fits", "--run-id", "r1", "x=1"])
     assert opts == {"keep_remote": True, "run_id": "r1"}
@@ -785,6 +794,13 @@ def test_the_server_command_forwards_the_client_commands(tmp_path):
     assert usage.returncode == 0 and usage.stdout.startswith("usage: hera run TOOL")
     failed = subprocess.run(server_cli + ["query", "SELECT 1"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert failed.returncode == 1 and failed.stderr.strip().startswith("hera: error: no service URL")
+    # the client's global options, after the command's name, pass through the server's command
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    aimed = subprocess.run(server_cli + ["jobs", "--url", closed, "list"], env=env, capture_output=True, text=True,
+                           cwd=tmp_path)
+    assert aimed.returncode == 1 and aimed.stderr.strip() == f"hera: error: cannot reach {closed}: [Errno 111] Connection refused"
 
 
 def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_path):

@@ -412,8 +412,17 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"hera-client {__version__}")
     sub = top.add_subparsers(dest="command", metavar="COMMAND")
 
+    # the global options are also taken right after the command's name, where the
+    # server's hera (click) passes them on: hera run --url URL TOOL ...
+    after = argparse.ArgumentParser(add_help=False)
+    after.add_argument("--url", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    after.add_argument("--token", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    after.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
     def command(name, **kw):
-        return sub.add_parser(name, help=SUMMARIES[name].replace("%", "%%"), description=SUMMARIES[name], **kw)
+        parents = [] if name == "login" else [after]
+        return sub.add_parser(name, help=SUMMARIES[name].replace("%", "%%"), description=SUMMARIES[name],
+                              parents=parents, **kw)
 
     p = command("login")
     p.add_argument("service", nargs="?", metavar="URL", help="the service; without it, show the current settings")
