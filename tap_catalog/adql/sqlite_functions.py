@@ -191,7 +191,6 @@ FUNCTIONS = {
     "adql_cast_double": (1, lambda x: float(x)),
     "adql_cast_char": (3, lambda x, n, pad: _cast_char(x, n, pad)),
     "adql_cast_timestamp": (1, _cast_timestamp),
-    "adql_text": (1, _text),
 }
 
 
