@@ -368,3 +368,22 @@ def test_marked_rows_alone_are_downloaded_and_saved(app, live_server, worker, br
 
     by_id(browser, "clear-marks").click()
     assert by_id(browser, "save-button").text == "Save to Hera" and not css(browser, "#sky circle.pt.marked")
+
+
+def test_a_tool_form_says_what_is_missing_and_what_the_service_refused(live_server, browser, alice):
+    sign_in(browser, live_server, alice)
+    browser.get(live_server + "/ui/tools/scw_coverage")
+    by_id(browser, "run-button").click()
+    status = by_id(browser, "tool-status")
+    assert status.text.startswith("Please fill in: scw_table, outfile, plotfile")
+    by_id(browser, "p-scw_table").send_keys("nowhere/none.fits")
+    by_id(browser, "p-outfile").send_keys("out/cov.fits")
+    by_id(browser, "p-plotfile").send_keys("out/cov.png")
+    by_id(browser, "p-ra").send_keys("400")
+    by_id(browser, "run-button").click()
+    assert "Out of range or not a number: ra" in by_id(browser, "tool-status").text
+    by_id(browser, "p-ra").clear()
+    by_id(browser, "run-button").click()
+    wait(browser, lambda d: "not created" in by_id(d, "tool-status").text)
+    assert "nowhere/none.fits" in by_id(browser, "tool-status").text  # the service's own message
+    assert "/ui/tools/scw_coverage" in browser.current_url
