@@ -748,6 +748,8 @@ def test_query_sync_async_to_files_and_saved_in_the_workspace(logged_in, here, c
     assert list(Table.read(here / "t.fits")["table_name"]) == expected
     assert hera_cmd(capsys, "query", QUERY, "--async", "-o", "t.vot")[0] == 0
     assert list(Table.read(here / "t.vot")["table_name"]) == expected
+    listed = [line.split() for line in hera_cmd(capsys, "jobs", "list")[1].splitlines()]
+    assert [(row[0], row[2]) for row in listed] == [("tap", "COMPLETED")]  # the async query, in the TAP list
     assert list(logged_in.query(QUERY)["table_name"]) == expected
     status, _, err = hera_cmd(capsys, "query", QUERY, "--save", "q/tables.vot")
     assert status == 0, err
