@@ -599,10 +599,9 @@ def test_ctrl_c_on_run_asks_and_aborts_the_remote_job(service, here, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO / "client"), "HERA_URL": url, "HERA_TOKEN": token}
     proc = subprocess.Popen([sys.executable, "-m", "hera", "run", "ftlist", "rate.fit", "H"], cwd=here, env=env,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while not [j for _, j in logged_in.jobs() if j.phase == "QUEUED"]:
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.2)
+    started = proc.stderr.readline()  # "ftlist job URL": the command now waits for the job
+    assert started.startswith("ftlist job ") and proc.poll() is None, started
+    assert [j.phase for _, j in logged_in.jobs()] == ["QUEUED"]
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate("y\n", timeout=30)
