@@ -84,7 +84,6 @@ def load_user():
     """Before each request: who is asking (``g.user``, None when anonymous), from the
     ``Authorization`` header or else from the session cookie."""
     g.user = None
-    g.via_session = False
     name, token = _credentials()
     if token is not None:
         user = users.authenticate(current_app.extensions["hera"].engine, token, name)
@@ -99,7 +98,7 @@ def load_user():
             session.clear()
             g.session_ended = True
             return
-        g.user, g.via_session = user, True
+        g.user = user
         if request.method not in SAFE_METHODS:
             check_csrf()
 
