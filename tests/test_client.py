@@ -118,8 +118,7 @@ def shared(tmp_path_factory, redis_url):
             stop_service(proc)
 
 
-@pytest.fixture
-def account(shared):
+def new_user(shared, **quota) -> tuple[str, str, str]:
     """A new user of the shared service: ``(url, token, name)``."""
     from tap_catalog.database import make_engine
     from vo_service import users
@@ -127,10 +126,16 @@ def account(shared):
     engine = make_engine(database)
     name = f"u{uuid.uuid4().hex[:10]}"
     try:
-        token = users.add_user(engine, name, ["integral"])
+        token = users.add_user(engine, name, ["integral"], **quota)
     finally:
         engine.dispose()
     return url, token, name
+
+
+@pytest.fixture
+def account(shared):
+    """A new user of the shared service: ``(url, token, name)``."""
+    return new_user(shared)
 
 
 @pytest.fixture
@@ -708,6 +713,17 @@ def test_ws_verbs_move_files_both_ways(logged_in, here, capsys):
     assert hera_cmd(capsys, "ws", "rm", "-r", "papers")[0] == 0
     status, _, err = hera_cmd(capsys, "ws", "get", "papers/n.txt")
     assert status == 1 and "404" in err
+
+
+def test_a_nearly_full_workspace_is_announced_and_a_full_one_refused_in_one_line(shared, here, capsys):
+    url, token, _ = new_user(shared, quota_bytes=1000)
+    (here / "a.bin").write_bytes(b"x" * 950)
+    status, _, err = hera_cmd(capsys, "--url", url, "--token", token, "ws", "put", "a.bin")
+    assert status == 0
+    assert "hera: the service warns: workspace 95% full: 950 of 1000 bytes" in err
+    status, _, err = hera_cmd(capsys, "--url", url, "--token", token, "ws", "put", "a.bin", "b.bin")
+    assert status == 1 and err.count("\n") == 1 and err.startswith("hera: error: PUT /workspace/b.bin: ")
+    assert "quota" in err
 
 
 def test_large_uploads_go_in_pieces_and_resume_where_a_broken_one_stopped(logged_in, here, monkeypatch):

@@ -117,7 +117,9 @@ def _unescape(s: str) -> str:
 class Transport:
     """Requests to one service. Thread-safe: each call opens its own connection."""
 
-    RETRY_STATUS = frozenset(range(500, 600)) - {501, 505}
+    #: 5xx answers worth sending again; not those that say the request can never succeed
+    #: (501 not implemented, 505 version, 507 quota or disk full, 508, 510, 511)
+    RETRY_STATUS = frozenset(range(500, 600)) - {501, 505, 507, 508, 510, 511}
 
     def __init__(self, url: str, token: str | None = None, *, retries: int | None = None,
                  backoff: float = 0.5, timeout: float = 120.0):
