@@ -6,8 +6,8 @@
 - a QUEUED job that Redis no longer holds (Redis restarted; it keeps nothing on
   disk here) is queued again; one whose RQ job failed outside our code ends in ERROR.
 
-Every worker process runs a sweeper thread; a Redis lock lets one of them sweep
-per interval.
+Every worker process runs a sweeper thread; a Redis lock, one per queue (services
+that share a Redis each sweep their own database), lets one of them sweep per interval.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from .runner import heartbeat_key
 from .store import utcnow
 
 log = logging.getLogger(__name__)
-LOCK_KEY = "hera:uws:sweeper"
+LOCK_PREFIX = "hera:uws:sweeper:"
 
 
 def sweep(manager: JobManager) -> dict[str, int]:
@@ -83,7 +83,8 @@ class Sweeper(threading.Thread):
     def run(self):
         while not self.stopped.wait(self.interval):
             try:
-                if self.manager.redis.set(LOCK_KEY, "1", nx=True, px=int(self.interval * 900)):
+                lock = LOCK_PREFIX + self.manager.queue_name
+                if self.manager.redis.set(lock, "1", nx=True, px=int(self.interval * 900)):
                     counts = sweep(self.manager)
                     if any(counts.values()):
                         log.info("sweeper: %s", counts)
