@@ -239,7 +239,10 @@ class LocalStorage:
 
     def put_file(self, src: Path, key: str, move: bool) -> None:
         """Put the local file ``src`` at ``key``: renamed when ``move`` and on the same
-        file system, else copied through an upload (so readers never see half of it)."""
+        file system; else hard-linked (no bytes copied: neither the service nor a job
+        changes a finished file in place, every write makes a new file and renames it),
+        or copied where links are impossible; always through an upload, so that readers
+        never see half of it."""
         self._parent(key)
         dst = self._path(key)
         if dst.is_dir():
@@ -253,7 +256,11 @@ class LocalStorage:
                     raise
         upload = self.new_upload()
         try:
-            shutil.copyfile(src, upload.path)
+            upload.discard()
+            try:
+                os.link(src, upload.path)
+            except OSError:  # another file system, or one without hard links
+                shutil.copyfile(src, upload.path)
             os.replace(upload.path, dst)
         finally:
             upload.discard()
