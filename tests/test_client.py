@@ -710,6 +710,12 @@ def test_ws_verbs_move_files_both_ways(logged_in, here, capsys):
     entry, = json.loads(out)["entries"]
     import hashlib
     assert entry["sha256"] == hashlib.sha256(b"INTEGRAL\n").hexdigest()
+    (here / "a.txt").write_text("a")
+    (here / "b.txt").write_text("b")
+    assert hera_cmd(capsys, "ws", "put", "a.txt", "b.txt", "papers/two/")[0] == 0
+    assert [e["name"] for e in logged_in.ws_ls("papers/two")["entries"]] == ["a.txt", "b.txt"]
+    status, _, err = hera_cmd(capsys, "ws", "put", "a.txt", "b.txt", "papers/x")
+    assert status == 1 and "end 'papers/x' with /" in err
     assert hera_cmd(capsys, "ws", "rm", "-r", "papers")[0] == 0
     status, _, err = hera_cmd(capsys, "ws", "get", "papers/n.txt")
     assert status == 1 and "404" in err

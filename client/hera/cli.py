@@ -296,8 +296,14 @@ def cmd_ws(args) -> int:
             print(f"quota: {_size(q.get('bytes_used'))} of {_size(q.get('bytes_max'))}, "
                   f"{q.get('files_used')} of {q.get('files_max')} files", file=sys.stderr)
     elif args.ws == "put":
-        entry = client.ws_put(args.local, args.remote)
-        _note(args, f"{entry.get('path', args.remote)} ({entry.get('size')} bytes, sha256 {entry.get('sha256', '?')[:16]})")
+        sources, target = args.files, None  # as cp: the last of several is the destination
+        if len(args.files) > 1:
+            *sources, target = args.files
+            if len(sources) > 1 and not target.endswith("/"):
+                raise HeraError(f"several files go into a folder: end {target!r} with /")
+        for local in sources:
+            entry = client.ws_put(local, target)
+            _note(args, f"{entry.get('path')} ({entry.get('size')} bytes, sha256 {(entry.get('sha256') or '?')[:16]})")
     elif args.ws == "get":
         path = client.ws_get(args.remote, args.local)
         _note(args, f"wrote {path}")
@@ -482,9 +488,10 @@ def parser() -> argparse.ArgumentParser:
     q = ws.add_parser("ls", help="list a folder")
     q.add_argument("path", nargs="?", default="")
     q.add_argument("--json", action="store_true")
-    q = ws.add_parser("put", help="upload a file")
-    q.add_argument("local")
-    q.add_argument("remote", nargs="?", help="workspace path (default: the file's name; a trailing / puts it in a folder)")
+    q = ws.add_parser("put", help="upload files", usage="hera ws put LOCAL [REMOTE] | LOCAL... FOLDER/")
+    q.add_argument("files", nargs="+", metavar="LOCAL",
+                   help="as cp: the last of several is the workspace path (default: the file's name; "
+                        "a trailing / puts the files in that folder)")
     q = ws.add_parser("get", help="download a file")
     q.add_argument("remote")
     q.add_argument("local", nargs="?")
