@@ -310,3 +310,13 @@ def test_allowed_hosts_match_names_and_domains():
     assert not importing.host_allowed("evilcds.unistra.fr", allowed)
     assert not importing.host_allowed("example.org", allowed)
     assert importing.host_allowed("a.b", "a.b c.d") and not importing.host_allowed("x", "")
+
+
+def test_on_the_saving_endpoint_a_full_workspace_still_answers_and_says_nothing_was_kept(alice, app):
+    with app.extensions["hera"].engine.begin() as conn:
+        conn.execute(users.users_table.update().where(users.users_table.c.name == "alice").values(quota_bytes=100))
+    alice.put(alice.root + "/workspace/filler.bin", data=b"\0" * 100).raise_for_status()
+    r = alice.post(alice.root + "/users/alice/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT TOP 4 scw_id FROM integral.scw"})
+    assert r.status_code == 200 and rows_of(r.content) == 4
+    assert "not kept" in r.headers["Warning"] and "full" in r.headers["Warning"]
+    assert [e["name"] for e in listing(alice)["entries"]] == ["filler.bin"]

@@ -278,8 +278,7 @@ class Workspace:
             raise WorkspaceError(413, f"{size} bytes announced, at most {max_bytes} accepted")
         reservation = self._reservation(key)
         try:
-            if size is not None:
-                self._hold(reservation, size)
+            self._hold(reservation, size or 0)  # a stream of unknown length: the file it adds, at once
             upload = self.storage.new_upload()
         except BaseException:
             reservation.release()

@@ -96,6 +96,9 @@ def sync_result(response: Response, renderer) -> Response:
         return answer
     key = f"{SAVED_FOLDER}/{_stamp()}-sync.{renderer.extension}"
     try:
+        quota = ws.quota()
+        if quota["bytes_used"] >= quota["bytes_max"]:
+            raise WorkspaceError(507, f"the workspace is full ({quota['bytes_used']} of {quota['bytes_max']} bytes)")
         writer = ws.writer(key)
     except WorkspaceError as err:
         log.warning("saving endpoint of %s: result not kept: %s", user.name, err.message)
