@@ -232,6 +232,25 @@ def test_a_bad_query_in_the_expert_box_shows_the_services_message(live_server, b
 def test_upload_rename_and_delete_in_the_workspace(live_server, browser, alice, tmp_path):
     sign_in(browser, live_server, alice)
     browser.get(live_server + "/ui/workspace/")
+    # pieces of 64 kB here (16 MB in service), so that the larger file goes in five
+    browser.execute_script("""document.getElementById('workspace').dataset.piece = '65536';
+        const set = XMLHttpRequest.prototype.setRequestHeader;   // note the pieces, across the reload
+        XMLHttpRequest.prototype.setRequestHeader = function (name, value) {
+          if (name === 'Content-Range') {
+            sessionStorage.setItem('ranges', (sessionStorage.getItem('ranges') || '') + value + ';');
+            this.range = value;
+          }
+          return set.apply(this, arguments);
+        };
+        const send = XMLHttpRequest.prototype.send;               // and break the connection once
+        XMLHttpRequest.prototype.send = function (body) {
+          if (this.range === 'bytes 131072-196607/300000' && !window.broken) {
+            window.broken = true;
+            setTimeout(() => this.onerror(), 10);
+            return;
+          }
+          return send.apply(this, arguments);
+        };""")
     files = []
     for i, size in enumerate((10, 300_000)):
         path = tmp_path / f"upload{i}.dat"
@@ -242,6 +261,13 @@ def test_upload_rename_and_delete_in_the_workspace(live_server, browser, alice, 
     rows = {r.get_attribute("data-path"): r for r in css(browser, "#files tbody tr[data-path]")}
     assert set(rows) == {"upload0.dat", "upload1.dat"}
     assert "300.0 kB" in rows["upload1.dat"].text
+    ranges = browser.execute_script("return sessionStorage.getItem('ranges')").rstrip(";").split(";")
+    pieces = [f"bytes {a}-{min(a + 65536, 300_000) - 1}/300000" for a in range(0, 300_000, 65536)]
+    # the third piece broke: the page asked how much had arrived, and sent it again
+    assert ranges == pieces[:3] + ["bytes */300000"] + pieces[2:]
+    import hashlib
+    assert hashlib.sha256(Path(files[1]).read_bytes()).hexdigest() == \
+        rows["upload1.dat"].find_element("css selector", "td:nth-child(4)").get_attribute("title")
 
     rows["upload0.dat"].find_element("css selector", "button.rename").click()
     alert = wait(browser, lambda d: d.switch_to.alert)

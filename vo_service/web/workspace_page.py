@@ -13,6 +13,8 @@ from .. import auth
 from . import fitspreview
 from .blueprint import bp
 
+#: files larger than this are uploaded in pieces of this size, which survive a broken connection
+UPLOAD_PIECE = 16 * 1024 * 1024
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 FITS_TYPES = (".fits", ".fit", ".fts", ".fits.gz", ".evt", ".pha", ".rmf", ".arf", ".lc")
 
@@ -52,7 +54,7 @@ def workspace(path):
     for entry in listing["entries"]:
         entry["preview"] = preview_kind(entry["name"]) if entry["type"] == "file" else None
     return render_template("workspace.html", listing=listing, path=listing["path"],
-                           crumbs=_crumbs(listing["path"]))
+                           crumbs=_crumbs(listing["path"]), upload_piece=UPLOAD_PIECE)
 
 
 @bp.get("/ui/preview/<path:path>")
