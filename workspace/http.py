@@ -78,10 +78,11 @@ def quota_headers(ws: Workspace, response: Response, quota: dict | None = None) 
 
 
 def wants_json() -> bool:
+    """JSON for ``?format=json``, or when the client prefers JSON to HTML."""
     if request.args.get("format") == "json":
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+    accept = request.accept_mimetypes
+    return accept["application/json"] > accept["text/html"]
 
 
 def entry_response(ws: Workspace, entry: dict, status: int = 200) -> Response:
@@ -127,22 +128,18 @@ def _byte_range(size: int) -> tuple[int, int] | None:
     if m.group(1) == "":
         n = int(m.group(2))
         if n == 0:
-            raise _unsatisfiable(size)
+            raise _Unsatisfiable(size)
         return max(size - n, 0), size - 1
     first = int(m.group(1))
     last = int(m.group(2)) if m.group(2) else size - 1
     if first >= size or last < first:
-        raise _unsatisfiable(size)
+        raise _Unsatisfiable(size)
     return first, min(last, size - 1)
 
 
 class _Unsatisfiable(Exception):
     def __init__(self, size: int):
         self.size = size
-
-
-def _unsatisfiable(size: int):
-    return _Unsatisfiable(size)
 
 
 @bp.errorhandler(_Unsatisfiable)

@@ -61,7 +61,7 @@ class Storage(Protocol):
     def resume_upload(self, name: str) -> "Upload | None": ...
     def finish_upload(self, upload: "Upload", key: str) -> None: ...
     def put_file(self, src: Path, key: str, move: bool) -> None: ...
-    def walk_files(self) -> Iterator[tuple[str, Stat]]: ...
+    def discard_stale_uploads(self, before: float) -> None: ...
     def free_bytes(self) -> int | None: ...
 
 
@@ -140,18 +140,6 @@ class LocalStorage:
                 if st is not None:
                     yield entry.name, st
 
-    def walk_files(self) -> Iterator[tuple[str, Stat]]:
-        """Every file of the tree, as (key, stat); symbolic links are not followed."""
-        if not self.root.is_dir():
-            return
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            rel = os.path.relpath(dirpath, self.root)
-            dirnames[:] = [d for d in dirnames if not d.startswith(".hera")]
-            for name in filenames:
-                st = _stat(os.lstat(os.path.join(dirpath, name)))
-                if st is not None and st.type == "file":
-                    yield (name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")), st
-
     def open(self, key: str) -> BinaryIO:
         path = self._path(key, must_exist=True)
         try:
@@ -229,6 +217,18 @@ class LocalStorage:
     def resume_upload(self, name: str) -> Upload | None:
         path = self.root / STAGING / name
         return Upload(path, name) if path.is_file() and not path.is_symlink() else None
+
+    def discard_stale_uploads(self, before: float) -> None:
+        """Delete resumable uploads last written before ``before`` (a Unix time)."""
+        staging = self.root / STAGING
+        if not staging.is_dir():
+            return
+        for entry in os.scandir(staging):
+            try:
+                if entry.stat(follow_symlinks=False).st_mtime < before:
+                    os.unlink(entry.path)
+            except FileNotFoundError:
+                pass  # finished or discarded meanwhile
 
     def finish_upload(self, upload: Upload, key: str) -> None:
         self._parent(key)

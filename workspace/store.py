@@ -10,7 +10,6 @@ concurrent uploads cannot together exceed the quota (see :mod:`workspace.records
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -334,7 +333,7 @@ class Workspace:
         complete, the file's entry."""
         key = self.key(path)
         name = self._partial_name(key, total)
-        self._sweep_partials()
+        self.storage.discard_stale_uploads(time.time() - self.partial_lifetime)
         have = self.upload_offset(path, total)
         if start != have and start != 0:
             raise WorkspaceError(409, f"the upload is at byte {have}, not {start}")
@@ -359,22 +358,6 @@ class Workspace:
         finally:
             upload.discard()
             reservation.release()
-
-    def _sweep_partials(self) -> None:
-        """Forget resumable uploads left alone for longer than ``partial_lifetime``."""
-        staging = getattr(self.storage, "root", None)
-        if staging is None:
-            return
-        staging = Path(staging) / ".hera-staging"
-        if not staging.is_dir():
-            return
-        limit = time.time() - self.partial_lifetime
-        for entry in os.scandir(staging):
-            try:
-                if entry.stat(follow_symlinks=False).st_mtime < limit:
-                    os.unlink(entry.path)
-            except FileNotFoundError:
-                pass
 
     # -- folders, delete, move ---------------------------------------------------------
     def mkdir(self, path: str) -> dict:

@@ -124,7 +124,10 @@ def _tee(chunks, writer, owner: str):
                     keeping = False
             yield chunk
         if keeping:
-            writer.finish()
+            try:
+                writer.finish()
+            except WorkspaceError as err:  # the client has its result already
+                log.warning("saving endpoint of %s: result not kept: %s", owner, err.message)
     finally:
         if not writer.done:
             writer.abort()  # the client went away, or the query failed: keep nothing
