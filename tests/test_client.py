@@ -855,8 +855,9 @@ def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, accou
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     source = shutil.copytree(REPO / "client", tmp_path / "client", ignore=shutil.ignore_patterns(
         "build", "*.egg-info", "__pycache__"))  # pip builds in the source tree: not in the checkout
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q",
-                    str(source)], check=True, capture_output=True)
+    installed = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                                "-q", str(source)], capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-3000:]
     size = sum(p.lstat().st_size for p in venv.rglob("*") if not p.is_symlink() and p.is_file())
     assert size < 10 * 1024 * 1024, size
     probe = subprocess.run([str(venv / "bin" / "python"), "-c",
