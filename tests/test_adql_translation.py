@@ -694,3 +694,14 @@ def test_using_merges_the_join_column_from_the_side_that_has_the_row(engines):
                                   f"integral.revolution WHERE revolution < 0) AS a {kind} JOIN "
                                   f"integral.revolution AS b USING (revolution)")
             assert rows and all(r[0] is not None and r[1] is None for r in rows)
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_circles_are_closed_and_exact_from_arcseconds_to_degrees(engines, dialect):
+    edge = "999000060010"  # exactly 0.5 deg south of the Crab
+    cone = "SELECT scw_id FROM integral.scw WHERE revolution = 9990 AND CONTAINS(POINT(ra, dec), CIRCLE({}))= 1"
+    assert edge in _ids(engines[dialect], cone.format(f"{CRAB[0]}, {CRAB[1]}, 0.5"), None)
+    assert edge not in _ids(engines[dialect], cone.format(f"{CRAB[0]}, {CRAB[1]}, 0.4999999"), None)
+    # a milliarcsecond circle around a window holds that window only, also at RA 359.95
+    assert _ids(engines[dialect], cone.format("359.95, 0.02, 0.0000003"), None) == {"999000010010"}
+    assert _ids(engines[dialect], cone.format("359.9500004, 0.02, 0.0000003"), None) == set()

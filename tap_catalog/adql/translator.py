@@ -746,6 +746,9 @@ class _Translator:
                 a, b = b, a
             if a.geom == "point" and b.geom == "circle" and a.parts and b.parts:
                 # a cone: no DALI text to build and parse for each row
+                circle = [_constant_sql(x) for x in b.parts]
+                if None not in circle:
+                    return self.sqlite_cone(a.parts, *circle)
                 return f"(adql_point_in_circle({', '.join(a.parts + b.parts)}) = 1)"
             name = "adql_contains" if func.name == "CONTAINS" else "adql_intersects"
             return f"({name}({a.sql}, {b.sql}) = 1)"
@@ -756,6 +759,20 @@ class _Translator:
                 return f"({a.sql} = {b.sql})"
             return f"({a.sql} @ {b.sql})"
         return f"({a.sql} && {b.sql})"
+
+    def sqlite_cone(self, point: list[str], ra: float, dec: float, radius: float) -> str:
+        """Point within a constant circle, in SQLite's own arithmetic: the haversine of
+        the separation against that of the radius plus pgsphere's tolerance (accurate for
+        tiny circles; radii stop at 90 deg)."""
+        if not 0 <= radius <= 90:
+            raise ADQLSemanticError(f"a CIRCLE radius must be between 0 and 90 degrees, "
+                                    f"not {radius:g}")
+        half = math.pi / 360  # degrees to radians, halved
+        limit = math.sin((math.radians(radius) + sphere.EPSILON) / 2) ** 2
+        p_ra, p_dec = point
+        return (f"(power(sin(({p_dec} - {dec!r}) * {half!r}), 2) + cos(radians({p_dec})) * "
+                f"{math.cos(math.radians(dec))!r} * power(sin(({p_ra} - {ra!r}) * {half!r}), 2) "
+                f"<= {limit!r})")
 
     def geometry_equality(self, op, left: _Val, right: _Val) -> str:
         if not (left.geom and right.geom):
