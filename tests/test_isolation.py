@@ -246,3 +246,44 @@ def test_xml_documents_with_entities_are_refused_by_vospace(alice, app):
     r = alice.post(alice.root + "/vospace/synctrans", data=bomb, headers={"Content-Type": "text/xml"})
     assert r.status_code == 400 and r.text.startswith("InvalidArgument") and "root:" not in r.text
     unchanged(alice, app)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_concurrent_writers_cannot_exceed_the_quota_on_either_database(backend, config, request):
+    """The quota is decided in the database under a lock on the owner's row: eight threads
+    writing 3 MiB each at once into 8 MiB, on SQLite and on PostgreSQL."""
+    from vo_service import create_app
+    from vo_service.app import init_database
+    from workspace import Workspace, WorkspaceError
+
+    if backend == "postgresql":
+        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
+    app = create_app(config)
+    init_database(app)
+    name = f"racer{os.urandom(4).hex()}"  # the PostgreSQL database is shared by the session
+    users.add_user(app.extensions["hera"].engine, name, quota_bytes=8 * MiB)
+    barrier = threading.Barrier(8)
+    outcomes = []
+
+    def writer(i):
+        with app.app_context():
+            ws = Workspace.for_user(app, name)
+            barrier.wait()
+            try:
+                ws.write(f"f{i}.bin", b"\1" * (3 * MiB), size=3 * MiB)
+                outcomes.append("stored")
+            except WorkspaceError as err:
+                outcomes.append(err.status)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert sorted(outcomes, key=str) == [507] * 6 + ["stored"] * 2, outcomes
+        with app.app_context():
+            quota = Workspace.for_user(app, name).quota()
+        assert quota["bytes_used"] == 6 * MiB and quota["files_used"] == 2
+    finally:
+        app.extensions["hera"].engine.dispose()
