@@ -146,6 +146,20 @@ def test_stilts_tapquery(tap_url, tmp_path, mode):
     assert scw_id in [f"{int(s):012d}" if not isinstance(s, str) else s for s in table["scw_id"]]
 
 
+def test_stilts_tapquery_with_an_upload(tap_url, tmp_path):
+    scw_id, ra, dec = a_pointing(tap_url)
+    sources = tmp_path / "src.vot"
+    Table(rows=[("mine", ra, dec)], names=("name", "ra", "dec")).write(sources, format="votable")
+    out = tmp_path / "joined.csv"
+    query = ("SELECT s.name, c.scw_id FROM TAP_UPLOAD.src AS s JOIN integral.scw AS c "
+             "ON 1 = CONTAINS(POINT('ICRS', c.ra, c.dec), CIRCLE('ICRS', s.ra, s.dec, 0.01))")
+    done = stilts("tapquery", f"tapurl={tap_url}", f"adql={query}", "nupload=1", f"upload1={sources}",
+                  "upname1=src", f"out={out}", "ofmt=csv")
+    assert done.returncode == 0, done.stderr
+    table = Table.read(out, format="ascii.csv", converters={"scw_id": [str]})
+    assert scw_id in [str(s).zfill(12) for s in table["scw_id"]] and set(table["name"]) == {"mine"}
+
+
 def test_taplint_reports_nothing(tap_url, tmp_path):
     """``stilts taplint tapurl=…/tap report=EWF``: 0 errors, 0 warnings, 0 failures."""
     done = stilts("taplint", f"tapurl={tap_url}", "report=EWF")
