@@ -88,6 +88,16 @@ def test_pyvo_tables(tap_url):
     assert columns["ra"].ucd == "pos.eq.ra;meta.main"
 
 
+def test_pyvo_reads_and_runs_the_examples(tap_url):
+    import pyvo
+    service = pyvo.dal.TAPService(tap_url)
+    examples = service.examples
+    assert len(examples) >= 10
+    assert all("SELECT" in e["QUERY"].upper() for e in examples)
+    crab = next(e for e in examples if "Crab" in e["QUERY"] or "83.633" in e["QUERY"])
+    assert crab.execute().to_table().colnames[:2] == ["scw_id", "scw_ver"]
+
+
 def test_pyvo_with_credentials_sees_the_group_windows(app, tap_url):
     import pyvo
     hera = app.extensions["hera"]
