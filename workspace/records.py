@@ -86,16 +86,21 @@ def _lock_owner(conn: Connection, owner: str) -> None:
 
 
 def usage(conn_or_engine, owner: str, with_reservations: bool = False) -> tuple[int, int]:
-    """(bytes, files) used by ``owner``'s files, plus live reservations when asked."""
+    """(bytes, files) used by ``owner``'s files, plus live reservations when asked, read
+    in one statement (one snapshot: an upload finishing meanwhile, which turns its
+    reservation into a file record, is counted once, never zero times)."""
+    used_b = select(func.coalesce(func.sum(files_table.c.size), 0)).where(files_table.c.owner == owner)
+    used_n = select(func.count()).select_from(files_table).where(files_table.c.owner == owner)
+    columns = [used_b.scalar_subquery(), used_n.scalar_subquery()]
+    if with_reservations:
+        live = (reservations_table.c.owner == owner, reservations_table.c.expires > _now())
+        held_b = select(func.coalesce(func.sum(reservations_table.c.bytes), 0)).where(*live)
+        held_n = select(func.coalesce(func.sum(reservations_table.c.files), 0)).where(*live)
+        columns = [columns[0] + held_b.scalar_subquery(), columns[1] + held_n.scalar_subquery()]
+    query = select(*columns)
+
     def run(conn):
-        b, n = conn.execute(select(func.coalesce(func.sum(files_table.c.size), 0), func.count())
-                            .where(files_table.c.owner == owner)).one()
-        if with_reservations:
-            rb, rn = conn.execute(
-                select(func.coalesce(func.sum(reservations_table.c.bytes), 0),
-                       func.coalesce(func.sum(reservations_table.c.files), 0))
-                .where(reservations_table.c.owner == owner, reservations_table.c.expires > _now())).one()
-            b, n = b + rb, n + rn
+        b, n = conn.execute(query).one()
         return int(b), int(n)
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
@@ -180,8 +185,11 @@ def record_file(conn: Connection, owner: str, path: str, size: int, mtime_ns: in
 
 def commit_file(engine: Engine, reservation: Reservation | None, owner: str, path: str,
                 size: int, mtime_ns: int, sha256: str) -> None:
-    """Record a finished file and drop the reservation that held its room, in one transaction."""
+    """Record a finished file and drop the reservation that held its room, in one
+    transaction under the owner's lock, like every decision that can raise usage."""
+    _ensure_owner(engine, owner)
     with engine.begin() as conn:
+        _lock_owner(conn, owner)
         if reservation is not None and reservation.live:
             conn.execute(delete(reservations_table).where(reservations_table.c.id == reservation.id))
             reservation.live = False
