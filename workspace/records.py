@@ -9,9 +9,10 @@ Quota: the bytes and files in use are the sums over ``workspace_file``; an uploa
 progress holds a *reservation* (``workspace_reservation``) for the bytes it may still
 write. Reserving is atomic per owner: the transaction first updates the owner's row of
 ``workspace_owner`` — a row lock on PostgreSQL, the database write lock on SQLite — and
-only then sums usage and reservations, so two concurrent uploads cannot both take the
-last free gigabyte. A reservation has an expiry, renewed while its upload streams, so a
-process that dies mid-upload does not hold quota for ever.
+only then sums usage and reservations (in one statement, so one snapshot), so two
+concurrent uploads cannot both take the last free gigabyte; turning a reservation into a
+file record takes the same lock. A reservation has an expiry, renewed while its upload
+streams, so a process that dies mid-upload does not hold quota for ever.
 """
 from __future__ import annotations
 
