@@ -126,6 +126,12 @@ def test_the_users_root_container_lists_files_and_folders_with_checksums_and_quo
     assert props(data)["ivo://ivoa.net/vospace/core#length"] == str(len(body))
 
 
+def test_the_service_root_shows_only_the_users_own_container(alice):
+    root = valid(alice.get(alice.root + "/vospace/nodes").content)
+    assert root.get("uri") == "vos://127.0.0.1!vospace"
+    assert [c.get("uri") for c in root.findall("vos:nodes/vos:node", NS)] == [uri()]
+
+
 def test_detail_and_paging_of_a_container(alice):
     for name in "abc":
         alice.put(alice.root + f"/workspace/f/{name}.txt", data=name.encode())

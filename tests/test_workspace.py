@@ -382,3 +382,9 @@ def test_put_without_a_length_or_with_a_bad_range_is_refused(alice):
     r = alice.put(alice.base + "x", data=b"abc", headers={"Content-Range": "pieces 1"})
     assert r.status_code == 400
     assert alice.get(alice.base + "x").status_code == 404
+
+
+def test_html_listings_escape_names(alice):
+    alice.put(alice.base + "%3Cscript%3Ealert(1)%3C%2Fscript%3E.txt".replace("%2F", "_"), data=b"x")
+    page = alice.get(alice.base, headers={"Accept": "text/html"}).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page

@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
+from sqlalchemy.exc import IntegrityError
+
 from . import records
 from .paths import PathError, name_of, normalize, parent_of
 from .storage import LocalStorage, Stat, Storage, StorageError, Upload
@@ -170,8 +172,11 @@ class Workspace:
             return row.sha256
         with self.storage.open(key) as f:
             digest = sha256_of(f)
-        with self.engine.begin() as conn:
-            records.record_file(conn, self.owner, key, st.size, st.mtime_ns, digest)
+        try:
+            with self.engine.begin() as conn:
+                records.record_file(conn, self.owner, key, st.size, st.mtime_ns, digest)
+        except IntegrityError:
+            pass  # another request recorded it at the same moment
         return digest
 
     def checksum(self, path: str) -> str:
