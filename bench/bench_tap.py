@@ -271,6 +271,12 @@ def bench(name: str, rows: int, repeat: int) -> None:
                 session = requests.Session()
                 session.get(f"{base}/tap/availability").raise_for_status()
                 rss_before = vm_hwm_mib(server.pid)
+                floor = []
+                for _ in range(repeat + 1):
+                    t0 = time.perf_counter()
+                    session.get(f"{base}/tap").raise_for_status()
+                    floor.append(time.perf_counter() - t0)
+                print(f"HTTP floor (GET /tap, a static page): median {stats(floor[1:])[0] * 1e3:.1f} ms")
                 print(f"{'query':<24}{'rows':>8}{'TAP median':>12}{'p95':>9}{'raw median':>12}{'p95':>9}"
                       f"{'TAP/raw':>9}   of which parse / translate / render")
                 for label, query, selective in QUERIES:
