@@ -388,3 +388,24 @@ def test_html_listings_escape_names(alice):
     alice.put(alice.base + "%3Cscript%3Ealert(1)%3C%2Fscript%3E.txt".replace("%2F", "_"), data=b"x")
     page = alice.get(alice.base, headers={"Accept": "text/html"}).text
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_a_full_disk_is_a_clear_507(app, accounts, tmp_path):
+    """Bytes written to /dev/full fail as on a full disk (ENOSPC); the upload's file is a
+    link to it, so discarding the upload removes the link, never the device."""
+    from workspace import records
+    from workspace.storage import Upload
+    from workspace.store import Writer
+    ws = ws_of(app, "alice")
+    full = tmp_path / "full"
+    os.symlink("/dev/full", full)
+    reservation = records.Reservation(ws.engine, "alice", ws.quota_bytes, ws.quota_files)
+    reservation.hold(0)
+    with pytest.raises(WorkspaceError) as err:
+        with Writer(ws, "full.bin", Upload(full, None), reservation, None, None) as writer:
+            writer.write(b"\0" * MiB)
+            writer.finish()
+    assert err.value.status == 507 and "disk is full" in err.value.message
+    assert not reservation.live and not os.path.lexists(full)
+    assert os.path.exists("/dev/full")
+    assert not ws.exists("full.bin") and ws.quota()["bytes_used"] == 0

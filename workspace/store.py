@@ -9,6 +9,7 @@ concurrent uploads cannot together exceed the quota (see :mod:`workspace.records
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import sys
 import time
@@ -477,8 +478,13 @@ class Writer:
 
     def _wait(self) -> None:
         pending, self.pending = self.pending or (), None
-        for wait in pending:
-            wait()
+        try:
+            for wait in pending:
+                wait()
+        except OSError as err:
+            if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise WorkspaceError(507, "the service's disk is full") from None
+            raise
 
     def check_complete(self) -> None:
         if self.size is not None and self.written < self.size:
