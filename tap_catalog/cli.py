@@ -92,6 +92,19 @@ def ingest(database_url, files, progress):
     click.echo(f"ingested {counts['read']} science windows from {counts['files']} file(s)")
 
 
+@catalog.command("refresh")
+@database_url_option
+def refresh(database_url):
+    """Recompute integral.revolution's totals from the science windows everyone may see
+    now; run it daily (cron) so that windows past their public date are counted."""
+    from .ingest import refresh_revolutions
+
+    engine = _engine(database_url)
+    with engine.begin() as conn:
+        n = refresh_revolutions(conn)
+    click.echo(f"refreshed {n} revolutions")
+
+
 @catalog.command("demo")
 @database_url_option
 @click.option("--rows", type=click.IntRange(min=1), default=10000, show_default=True,

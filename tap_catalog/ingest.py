@@ -390,14 +390,25 @@ class _PostgresWriter:
 
 
 # -- integral.revolution ----------------------------------------------------------------------
-def refresh_revolutions(conn: Connection) -> int:
+def refresh_revolutions(conn: Connection, now: datetime | None = None) -> int:
     """Rewrite integral.revolution from integral.scw: counts and total good times from the
-    rows, perigee (start) and end from the orbit model, widened to the windows' times."""
-    goods = ", ".join(f"SUM(good_{i})" for i in INSTRUMENTS)
+    rows, perigee (start) and end from the orbit model, widened to the windows' times.
+
+    integral.revolution is public, so its totals count only the windows that everyone may
+    see at ``now`` (public, or past their public date): they never tell how many private
+    windows exist. A window that becomes public later counts from the next refresh
+    (``hera catalog refresh``, or any ingest)."""
+    when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
+    released = ("CAST(public_date AS TIMESTAMP) <= CAST(:now AS TIMESTAMP)"
+                if conn.dialect.name == "postgresql" else "public_date <= :now")
+    goods = ", ".join(f"SUM(CASE WHEN visible THEN good_{i} END)" for i in INSTRUMENTS)
     found = conn.execute(text(
-        "SELECT revolution, MIN(start_time), MAX(end_time), COUNT(*), "
-        f"SUM(CASE WHEN scw_type = 'pointing' THEN 1 ELSE 0 END), {goods} "
-        "FROM integral.scw GROUP BY revolution")).all()
+        "SELECT revolution, MIN(CASE WHEN visible THEN start_time END), "
+        "MAX(CASE WHEN visible THEN end_time END), "
+        "SUM(CASE WHEN visible THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN visible AND scw_type = 'pointing' THEN 1 ELSE 0 END), {goods} "
+        f"FROM (SELECT *, (status <> 'private' OR {released}) AS visible FROM integral.scw) AS s "
+        "GROUP BY revolution"), {"now": when}).all()
     conn.execute(text("DELETE FROM integral.revolution WHERE revolution NOT IN "
                       "(SELECT DISTINCT revolution FROM integral.scw)"))
     if not found:
@@ -405,9 +416,9 @@ def refresh_revolutions(conn: Connection) -> int:
     rows = []
     for rev, first, last, n, n_pointing, *good in found:
         perigee = revolution_start(rev)
-        row = {"revolution": rev, "start_time": min(perigee, first),
-               "end_time": max(revolution_start(rev + 1), last), "perigee_time": perigee,
-               "n_scw": n, "n_pointing": n_pointing}
+        row = {"revolution": rev, "start_time": perigee if first is None else min(perigee, first),
+               "end_time": revolution_start(rev + 1) if last is None else max(revolution_start(rev + 1), last),
+               "perigee_time": perigee, "n_scw": n, "n_pointing": n_pointing}
         row.update({f"good_{i}": g for i, g in zip(INSTRUMENTS, good)})
         rows.append(row)
     names = list(rows[0])

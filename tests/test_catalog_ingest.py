@@ -90,8 +90,25 @@ def test_heasarc_csv_with_sexagesimal_coordinates(engine, tableset, tmp_path):
     assert crab["elapsed"] == 1800.0 and crab["good_isgri"] == 1750.5
     assert [r["status"] for r in rows] == ["public", "public", "private"]
     with engine.connect() as conn:
-        rev = conn.execute(text("SELECT n_scw, n_pointing FROM integral.revolution WHERE revolution = 39")).one()
-    assert tuple(rev) == (3, 2)
+        rev = conn.execute(text("SELECT n_scw, n_pointing, good_isgri FROM integral.revolution "
+                                "WHERE revolution = 39")).one()
+    assert tuple(rev) == (2, 1, 1750.5 + 250)  # the private pointing is not counted
+
+
+def test_revolution_totals_count_a_private_window_once_it_is_public(engine, tableset, tmp_path):
+    """integral.revolution is public: its totals never reveal private windows, and a
+    refresh after the public date counts them."""
+    from datetime import datetime, timezone
+
+    ingest.ingest(engine, tableset, [write_csv(tmp_path / "intscw.csv")], progress=False)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE integral.scw SET public_date = '2030-01-01T00:00:00' "
+                          "WHERE scw_id = '003900020010'"))
+        ingest.refresh_revolutions(conn, now=datetime(2029, 12, 31, tzinfo=timezone.utc))
+        before = conn.execute(text("SELECT n_scw FROM integral.revolution WHERE revolution = 39")).scalar()
+        ingest.refresh_revolutions(conn, now=datetime(2030, 1, 2, tzinfo=timezone.utc))
+        after = conn.execute(text("SELECT n_scw, n_pointing FROM integral.revolution WHERE revolution = 39")).one()
+    assert before == 2 and tuple(after) == (3, 2)
 
 
 @pytest.mark.parametrize("text, hours, degrees", [
