@@ -1,4 +1,6 @@
-"""The IVOA XML schemas of ``../shared/ivoa-schemas/``, loaded offline for validation.
+"""The IVOA XML schemas of ``tests/ivoa-schemas/`` (a copy of the project's
+``../shared/ivoa-schemas/``, kept here so that a clone alone runs the tests), loaded
+offline for validation.
 
 Their imports name remote URLs; a resolver maps each to the local file of the same
 base name, so no test touches the network.  ``schema("VOTable.xsd")`` is cached.
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from lxml import etree
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "ivoa-schemas"
+SCHEMAS = Path(__file__).resolve().parent / "ivoa-schemas"
 
 
 class _LocalSchemas(etree.Resolver):

@@ -1,7 +1,7 @@
 """The ADQL 2.1 parser against the IVOA validation queries, and its error reports.
 
-Every ``<query>`` of ``../shared/ivoa-adql-tests`` is one test: the parser must accept
-it when ``<adql valid="true">`` and raise ADQLSyntaxError when ``valid="false"``.
+Every ``<query>`` of ``tests/ivoa-adql-tests`` (a copy of ``../shared/ivoa-adql-tests``,
+GPL-3.0 as its LICENSE says) is one test: the parser must accept it when ``<adql valid="true">`` and raise ADQLSyntaxError when ``valid="false"``.
 User-defined functions declared in the file's or the query's ``<functions>`` are
 passed to the parser, as a service would declare its own.
 """
@@ -15,7 +15,7 @@ from lxml import etree
 
 from tap_catalog.adql import ADQLSyntaxError, ast, parse
 
-SUITE = Path(__file__).resolve().parents[2] / "shared" / "ivoa-adql-tests"
+SUITE = Path(__file__).resolve().parent / "ivoa-adql-tests"
 
 
 def _declared_functions(element) -> set[str]:
