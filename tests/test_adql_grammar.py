@@ -1,7 +1,8 @@
 """The ADQL 2.1 parser against the IVOA validation queries, and its error reports.
 
 Every ``<query>`` of ``tests/ivoa-adql-tests`` (a copy of ``../shared/ivoa-adql-tests``,
-GPL-3.0 as its LICENSE says) is one test: the parser must accept it when ``<adql valid="true">`` and raise ADQLSyntaxError when ``valid="false"``.
+GPL-3.0 as its LICENSE says) is one test: the parser must accept it when
+``<adql valid="true">`` and raise ADQLSyntaxError when ``valid="false"``.
 User-defined functions declared in the file's or the query's ``<functions>`` are
 passed to the parser, as a service would declare its own.
 """
