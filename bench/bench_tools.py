@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import platform
 import signal
 import subprocess
 import sys
@@ -39,20 +38,10 @@ from astropy.io import fits
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from machine import describe
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def make_table(path: Path, rows: int) -> None:
@@ -163,7 +152,7 @@ def main():
             w.wait(timeout=30)
         server.shutdown()
 
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"{args.jobs} fstatistic calls on a {args.rows}-row table; {args.workers} workers, {args.clients} clients")
     print(f"{'run':<28} {'wall (s)':>9} {'jobs/s':>8} {'x direct':>9} {'submit (s)':>11} {'reused':>7}")
     print(f"{'direct, one process':<28} {direct:9.2f} {args.jobs / direct:8.1f} {1.0:9.1f} {'-':>11} {'-':>7}")

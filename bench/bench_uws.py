@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,31 +26,10 @@ import requests
 from redis import Redis
 from rq import Queue
 
+from machine import describe, free_port, percentile
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 class Service:
@@ -208,7 +185,7 @@ def main():
     finally:
         service.stop()
 
-    print(f"\nUWS benchmark on {machine()}")
+    print(f"\nUWS benchmark on {describe()}")
     print(f"{'measure':58} {'Hera':>12} {'baseline':>12} {'target':>14}")
     print(f"{f'submission, {args.jobs} jobs PHASE=RUN, {args.clients} clients (jobs/s)':58} "
           f"{rate:12.0f} {rq_rate:12.0f} {'>= 0.5 x raw':>14}")

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,25 +33,12 @@ from pathlib import Path
 import psutil
 import requests
 
+from machine import describe, free_port
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MiB = 1 << 20
 CHUNK = 4 * MiB
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return f"{os.cpu_count()} cores ({model}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, {platform.system()} {platform.release()}"
 
 
 class Sized:
@@ -260,7 +245,7 @@ def main():
                 p.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
-    print(f"machine: {machine()}; server: {args.server}; other work may be running concurrently")
+    print(f"machine: {describe()}; server: {args.server}; other work may be running concurrently")
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
