@@ -142,6 +142,14 @@ def test_dest_on_an_async_query_is_written_by_the_job(alice, worker):
     assert bad.phase == "ERROR" and "'..'" in bad.job.errorsummary.message.content
 
 
+def test_dest_on_a_get_is_refused_and_nothing_kept(alice):
+    """A GET changes nothing, so no link elsewhere can write into the workspace."""
+    r = alice.get(alice.root + "/tap/sync", params={"LANG": "ADQL", "QUERY": "SELECT TOP 1 scw_id FROM integral.scw",
+                                                    "DEST": "linked.vot"}, allow_redirects=False)
+    assert r.status_code == 405 and b"QUERY_STATUS" in r.content and b"POST" in r.content
+    assert listing(alice)["entries"] == []
+
+
 def test_dest_needs_a_signed_in_user(live_server, catalogue):
     r = requests.post(live_server + "/tap/sync", data={"LANG": "ADQL", "QUERY": "SELECT TOP 1 scw_id FROM integral.scw",
                                                        "DEST": "x.vot"})

@@ -14,8 +14,7 @@ an ``Authorization`` header never use the session. And since a browser sends the
 with a request that another site starts (a link, a redirect), the session only reaches
 the service's interfaces from its own pages: a request that the browser marks as coming
 from another site (``Sec-Fetch-Site: cross-site`` or ``same-site``) uses the session for
-the web pages only, so that no link elsewhere can make a GET act for the user (a
-``/tap/sync?…&DEST=…`` writes into the workspace).
+the web pages only, so that no link elsewhere can make a request act for the user.
 """
 from __future__ import annotations
 

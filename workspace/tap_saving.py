@@ -83,6 +83,9 @@ def sync_result(response: Response, renderer) -> Response:
     user = auth.current_user()
     if user is None:
         raise _tap_error("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)", 401)
+    if dest is not None and request.method == "GET":
+        # a GET must change nothing: a link on another page could otherwise write here
+        raise _tap_error("DEST= writes into your workspace, so it needs POST, not GET", 405)
     ws = Workspace.for_user(current_app, user.name)
     if dest is not None:
         try:
