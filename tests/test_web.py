@@ -5,11 +5,13 @@ FITS previews, tool forms from descriptors.
 The pages' scripts are exercised in a real browser by tests/test_web_browser.py."""
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
 import stat
 from datetime import datetime, timezone
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy
@@ -328,6 +330,51 @@ def test_the_sign_in_form_needs_its_csrf_token(client, alice):
 def test_sign_in_goes_only_to_pages_of_this_service(client, alice):
     response = sign_in(client, alice, next_url="//evil.example/steal")
     assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+#: targets that a browser reads as another site (tabs and newlines dropped, ``\`` read
+#: as ``/``), or that are no path at all: each falls back to the home page
+FOREIGN_TARGETS = ["//evil.example", "///evil.example", "/\t/evil.example", "/\n/evil", "/\r\n/evil",
+                   "\t//evil.example", " //evil.example", "/\\evil.example", "\\\\evil.example",
+                   "\\/evil.example", "/\\/evil.example", "http://evil.example/", "HTTPS://evil.example",
+                   "http:evil.example", "https:/evil.example", "javascript:alert(1)", "evil.example",
+                   "/\x00/evil", "/\x1b/evil", "/\x85/evil", "\x0c//evil.example"]
+
+
+def _sign_in_through_the_page(client, token, query_string):
+    """GET the sign-in page as a crafted link would, then send its form as a browser does."""
+    page = client.get("/ui/signin?" + query_string)
+    assert page.status_code == 200
+    carried = re.search(r'name="next" value="([^"]*)"', page.data.decode()).group(1)
+    response = client.post("/ui/signin", data={"csrf_token": csrf_of(page.data), "token": token,
+                                               "next": html.unescape(carried)})
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+@pytest.mark.parametrize("target", FOREIGN_TARGETS)
+def test_sign_in_never_sends_the_browser_to_another_site(client, alice, target):
+    # posted as is, and carried through the page from a link's query string
+    location = sign_in(client, alice, next_url=target).headers["Location"]
+    assert location in ("/", "http://localhost/"), (target, location)
+    client.post("/ui/signout", headers={"X-CSRF-Token": csrf_of(client.get("/").data)})
+    location = _sign_in_through_the_page(client, alice, urlencode({"next": target}))
+    assert location in ("/", "http://localhost/"), (target, location)
+
+
+@pytest.mark.parametrize("query_string", ["next=/%09/evil.example", "next=%2F%2Fevil.example",
+                                          "next=/%0A/evil", "next=%5C%5Cevil.example",
+                                          "next=/%5Cevil.example", "next=%2F%09%2Fevil.example"])
+def test_percent_encoded_foreign_targets_fall_back_to_the_home_page(client, alice, query_string):
+    assert _sign_in_through_the_page(client, alice, query_string) in ("/", "http://localhost/")
+
+
+@pytest.mark.parametrize("target, location", [
+    ("/ui/jobs", "/ui/jobs"), ("/ui/jobs?phase=ERROR&x=1", "/ui/jobs?phase=ERROR&x=1"),
+    ("/ui/\tjobs", "/ui/jobs"), ("/ui/workspace/a\\b", "/ui/workspace/a/b"),
+    ("/%2F%2Fevil.example", "/%2F%2Fevil.example"), ("/ui/select?target=M%201", "/ui/select?target=M%201")])
+def test_sign_in_returns_to_a_page_of_this_service_as_a_browser_would_read_it(client, alice, target, location):
+    assert sign_in(client, alice, next_url=target).headers["Location"] in (location, "http://localhost" + location)
 
 
 def test_the_session_authenticates_the_service_interfaces_too(alice_client):

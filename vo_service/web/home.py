@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 
 from .. import auth
 from .blueprint import bp
+from .local_redirect import local_path
 
 
 @bp.get("/")
@@ -16,9 +17,7 @@ def home():
 
 def _safe_next(target: str | None) -> str:
     """Only a path of this service may follow the sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("web.home")
+    return local_path(target) or url_for("web.home")
 
 
 @bp.route("/ui/signin", methods=["GET", "POST"])
