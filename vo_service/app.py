@@ -13,6 +13,7 @@ import tools_registry.http
 import workspace
 from tap_catalog import database as catalog_database, tap_schema
 from tap_catalog.database import make_engine
+from tap_catalog.adql.limits import ParseLimits
 from tap_catalog.query import Limits as TapLimits
 from tap_catalog.tableset import TableSet
 from uws import JobManager, Limits, UWSError
@@ -20,6 +21,7 @@ from uws.store import JobStore
 from uws.waiting import PhaseWatch
 
 from . import auth, config as configuration, users, web
+from .proxies import TrustedProxies
 
 
 @dataclass
@@ -60,11 +62,15 @@ def create_app(overrides: dict | None = None) -> Flask:
         sync_timeout=float(app.config["HERA_TAP_SYNC_TIMEOUT"]),
         upload_hard=int(app.config["HERA_TAP_UPLOAD_MAX"]),
         upload_allow_private=bool(app.config["HERA_TAP_UPLOAD_ALLOW_PRIVATE"]),
+        adql=ParseLimits(max_length=int(app.config["HERA_ADQL_MAX_LENGTH"]),
+                         max_depth=int(app.config["HERA_ADQL_MAX_DEPTH"])),
     )
     app.extensions["hera"] = Hera(engine, redis, jobs, TableSet.load(), tap_limits)
     app.extensions["uws"] = jobs
     app.extensions["uws_watch"] = PhaseWatch(redis)
 
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["HERA_TRUSTED_PROXIES"],
+                                  app.config["HERA_PROXY_HOPS"])
     auth.init_sessions(app)
     app.before_request(auth.load_user)
     workspace.init_app(app)

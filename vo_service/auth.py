@@ -2,7 +2,8 @@
 
 HTTP Basic is what TOPCAT, STILTS and browsers send. Requests without credentials are
 anonymous and reach public data; wrong credentials are refused, never downgraded to
-anonymous, so that a typing error does not silently hide a user's private data.
+anonymous, so that a typing error does not silently hide a user's private data. Repeated
+wrong credentials from one address are slowed down (:mod:`vo_service.signin_limit`).
 
 The web pages sign in with a token once and then ride on a session: Flask's signed
 session cookie (``HERA_SECRET_KEY``) holds the user's name and the SHA-256 digest of the
@@ -32,7 +33,7 @@ from flask import Flask, current_app, g, request, session
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
-from . import users
+from . import signin_limit, users
 
 REALM = "Hera"
 
@@ -85,8 +86,10 @@ def load_user():
     g.user = None
     name, token = _credentials()
     if token is not None:
+        signin_limit.check()
         user = users.authenticate(current_app.extensions["hera"].engine, token, name)
         if user is None:
+            signin_limit.record_failure()
             raise AuthError("invalid credentials")
         g.user = user
     elif "token_sha256" in session:
@@ -120,9 +123,13 @@ def _session_user() -> users.User | None:
 
 
 def sign_in(token: str) -> users.User | None:
-    """Open a session for the holder of ``token`` (a fresh session: new CSRF token)."""
+    """Open a session for the holder of ``token`` (a fresh session: new CSRF token).
+    Raises :class:`~vo_service.signin_limit.TooManyFailures` while this address is slowed
+    down for failing too often."""
+    signin_limit.check()
     user = users.authenticate(current_app.extensions["hera"].engine, token.strip())
     if user is None:
+        signin_limit.record_failure()
         return None
     session.clear()
     session.permanent = True

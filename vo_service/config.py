@@ -40,6 +40,10 @@ DEFAULTS = {
     # resolve to loopback, private or link-local addresses
     "TAP_UPLOAD_MAX": 16 * 1024 * 1024,
     "TAP_UPLOAD_ALLOW_PRIVATE": False,
+    # ADQL (TAP queries, tools' query parameters): the longest query text (characters) and
+    # the deepest parse tree (levels) accepted; the stages after the parser recurse
+    "ADQL_MAX_LENGTH": 100_000,
+    "ADQL_MAX_DEPTH": 100,
     # TAP: rows of demo science windows `hera serve` loads into an empty catalogue (0: none)
     "TAP_DEMO_ROWS": 20_000,
     # workspace quota of a user whose record sets none (bytes, files)
@@ -58,6 +62,14 @@ DEFAULTS = {
     "VOSPACE_AUTHORITY": None,
     # key that signs the web pages' session cookies; unset: a random key kept in DATA_DIR/secret_key
     "SECRET_KEY": None,
+    # failed sign-ins (wrong tokens) from one address before it gets 429 for the rest of the
+    # window, and that window (s, from the first failure); 0 failures: no limit
+    "SIGNIN_MAX_FAILURES": 10,
+    "SIGNIN_FAILURE_WINDOW": 600,
+    # reverse proxies whose X-Forwarded-For is believed (addresses or networks), and how
+    # many of them append to it; from any other host the header is ignored
+    "TRUSTED_PROXIES": [],
+    "PROXY_HOPS": 1,
 }
 
 

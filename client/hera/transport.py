@@ -1,12 +1,13 @@
 """HTTP with the standard library: authentication, redirects kept on the service's
 origin, streamed bodies, and retries with exponential backoff on network failures and
-5xx answers.
+5xx answers, and after the ``Retry-After`` of a 429.
 
 Errors become one-line :class:`HeraError` messages taken from what the service says
 (a JSON ``{"error": ...}``, a DALI error VOTable, or the first line of plain text).
 """
 from __future__ import annotations
 
+import email.utils
 import http.client
 import json
 import logging
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import datetime, timezone
 from typing import Callable, Iterable, Union
 
 from . import __version__
@@ -109,6 +111,23 @@ def error_message(body: bytes, content_type: str) -> str:
     return lines[0] if lines else ""
 
 
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (seconds, or an HTTP date); None if absent
+    or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
 def _unescape(s: str) -> str:
     import html
     return html.unescape(s)
@@ -120,6 +139,9 @@ class Transport:
     #: 5xx answers worth sending again; not those that say the request can never succeed
     #: (501 not implemented, 505 version, 507 quota or disk full, 508, 510, 511)
     RETRY_STATUS = frozenset(range(500, 600)) - {501, 505, 507, 508, 510, 511}
+    #: a 429 (too many failed sign-ins from this address) is retried after its Retry-After
+    #: when that is at most this long (s); a longer block is reported at once, not slept through
+    MAX_RETRY_AFTER = 120.0
 
     def __init__(self, url: str, token: str | None = None, *, retries: int | None = None,
                  backoff: float = 0.5, timeout: float = 120.0):
@@ -195,18 +217,24 @@ class Transport:
         return url[len(self.base):] or "/" if url.startswith(self.base) else url
 
     def _send(self, method, url, body, headers, timeout):
-        """One exchange, retried with backoff on network errors and retryable 5xx."""
+        """One exchange, retried with backoff on network errors and retryable 5xx, and after
+        the asked delay on a 429 (refused before the service did anything: safe to resend)."""
         attempt = 0
         while True:
             data = body() if callable(body) else body
             req = urllib.request.Request(url, data=data, method=method, headers=dict(headers))
             if self.token and self._same_origin(url):
                 req.add_header("Authorization", f"Bearer {self.token}")
+            delay = None
             try:
                 try:
                     return self._opener.open(req, timeout=timeout or self.timeout)
                 except urllib.error.HTTPError as err:
-                    if err.code not in self.RETRY_STATUS or attempt >= self.retries:
+                    if err.code == 429:  # slowed down: wait as long as the service asks, if reasonable
+                        delay = retry_after(err.headers.get("Retry-After"))
+                        if delay is None or delay > self.MAX_RETRY_AFTER or attempt >= self.retries:
+                            return err
+                    elif err.code not in self.RETRY_STATUS or attempt >= self.retries:
                         return err  # an HTTPError is a response too (status, headers, read)
                     reason = f"{err.code} {err.reason}"
                     err.close()
@@ -223,7 +251,8 @@ class Transport:
             finally:
                 if hasattr(data, "close"):
                     data.close()
-            delay = min(self.backoff * 2 ** attempt, 30.0) * (0.75 + random.random() / 2)
+            if delay is None:
+                delay = min(self.backoff * 2 ** attempt, 30.0) * (0.75 + random.random() / 2)
             attempt += 1
             log.warning("%s %s: %s; retry %d/%d in %.1f s", method, self._short(url), reason,
                         attempt, self.retries, delay)

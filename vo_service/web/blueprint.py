@@ -99,4 +99,6 @@ def page_error(err: HTTPException):
     """Errors of the pages are pages too (the service's interfaces answer in plain text)."""
     from flask import render_template
 
-    return render_template("error.html", error=err), err.code
+    # the exception's own headers stay (Retry-After of a 429, Allow of a 405)
+    headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]
+    return render_template("error.html", error=err), err.code, headers

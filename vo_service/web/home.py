@@ -6,6 +6,7 @@ import hmac
 from flask import abort, flash, redirect, render_template, request, session, url_for
 
 from .. import auth
+from ..signin_limit import TooManyFailures
 from .blueprint import bp
 from .local_redirect import local_path
 
@@ -30,7 +31,11 @@ def signin():
     sent, expected = request.form.get(auth.CSRF_FIELD, ""), session.get("csrf", "")
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         abort(403, "the sign-in form has expired; reload the page and try again")
-    user = auth.sign_in(request.form.get("token", ""))
+    try:
+        user = auth.sign_in(request.form.get("token", ""))
+    except TooManyFailures as err:
+        return (render_template("signin.html", next_url=next_url, error=err.description), err.code,
+                {"Retry-After": err.retry_after})
     if user is None:
         return render_template("signin.html", next_url=next_url,
                                error="This token is not valid. Tokens are printed once by "
