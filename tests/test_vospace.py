@@ -9,6 +9,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -165,6 +166,15 @@ def test_create_and_delete_nodes(alice):
     gone = alice.get(alice.root + "/vospace/nodes/alice/results")
     assert gone.status_code == 404 and gone.text.startswith("NodeNotFound")
     assert gone.headers["Content-Type"].startswith("text/plain")
+
+
+def test_nodes_whose_names_can_show_as_another_are_refused(alice):
+    for name, kind, code in [("invoice\u202efdp.exe", "DataNode", "U+202E"),
+                             ("results\u2066", "ContainerNode", "U+2066"),
+                             ("zero\u200bwidth.vot", "DataNode", "U+200B")]:
+        r = alice.put(alice.root + "/vospace/nodes/alice/" + quote(name), data=node_doc(uri(quote(name)), kind))
+        assert r.status_code == 400 and r.text.startswith("InvalidArgument") and code in r.text, r.text
+    assert alice.get(alice.root + "/workspace/?format=json").json()["entries"] == []
 
 
 def test_properties_are_read_only(alice):

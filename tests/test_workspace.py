@@ -409,3 +409,137 @@ def test_a_full_disk_is_a_clear_507(app, accounts, tmp_path):
     assert not reservation.live and not os.path.lexists(full)
     assert os.path.exists("/dev/full")
     assert not ws.exists("full.bin") and ws.quota()["bytes_used"] == 0
+
+
+# -- requests as an attacker writes them, on werkzeug and on gunicorn (as `hera serve` runs) ---
+@pytest.fixture
+def gunicorn_server(app, config, accounts, tmp_path):
+    """The same service under gunicorn's gevent worker, as ``hera serve`` runs it: gunicorn
+    marks every request body as terminated, and passes the path's ``//`` through."""
+    import socket
+    import subprocess
+    import sys
+
+    from conftest import REPO, wait_for
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, **{k: str(v) for k, v in config.items()}}
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gevent", "-b", f"127.0.0.1:{port}",
+                                 "wsgi:app"], cwd=REPO, env=env, stdout=log, stderr=log)
+    try:
+        def answers():
+            assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            try:
+                return requests.get(f"http://127.0.0.1:{port}/workspace/", timeout=2).status_code == 401
+            except requests.ConnectionError:
+                return False
+        wait_for(answers, timeout=30)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def raw_request(base: str, method: str, target: str, token: str, headers: str = "", body: bytes = b""):
+    """(status, JSON body) of a request sent byte for byte, as no client library would."""
+    import json
+    import socket
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base)
+    head = (f"{method} {target} HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
+            f"{headers}Connection: close\r\n\r\n").encode()
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    body = rest.partition(b"\r\n\r\n")[2]
+    return int(status_line.split()[1]), (json.loads(body) if body.startswith(b"{") else body)
+
+
+@pytest.fixture(params=["werkzeug", "gunicorn"])
+def server(request, accounts):
+    return request.getfixturevalue("live_server" if request.param == "werkzeug" else "gunicorn_server")
+
+
+def test_a_put_with_neither_a_length_nor_a_chunked_body_is_411(server, accounts):
+    status, answer = raw_request(server, "PUT", "/workspace/nolength.txt", accounts["alice"])
+    assert status == 411 and "Content-Length" in answer["error"]
+    status, _ = raw_request(server, "GET", "/workspace/nolength.txt", accounts["alice"])
+    assert status == 404
+    chunked = b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"
+    status, entry = raw_request(server, "PUT", "/workspace/chunked.txt", accounts["alice"],
+                                "Transfer-Encoding: chunked\r\n", chunked)
+    assert status == 201 and entry["size"] == 5 and entry["sha256"] == sha(b"abcde")
+
+
+@pytest.mark.parametrize("target", ["/workspace//x", "/workspace//", "/workspace/a//b", "/workspace/%2Fx",
+                                    "/workspace/a%2Fb", "/workspace/a%2fb", "/workspace/%2F%2E%2E%2Fx",
+                                    "/workspace/a%5Cb", "/workspace/a%00b", "/workspace///etc/passwd"])
+def test_doubled_and_encoded_slashes_are_a_400_on_every_method(server, accounts, target):
+    token = accounts["alice"]
+    raw_request(server, "PUT", "/workspace/a/b", token, "Content-Length: 1\r\n", b"b")  # something to hit
+    for method, headers, body in [("GET", "", b""), ("PUT", "Content-Length: 1\r\n", b"x"), ("DELETE", "", b""),
+                                  ("POST", "Content-Type: application/x-www-form-urlencoded\r\n"
+                                           "Content-Length: 12\r\n", b"action=mkdir")]:
+        status, answer = raw_request(server, method, target, token, headers, body)
+        assert status == 400, (method, target, status, answer)
+        assert "refused" in answer["error"]
+    status, listing = raw_request(server, "GET", "/workspace/?format=json", token)
+    assert [e["name"] for e in listing["entries"]] == ["a"]
+    assert raw_request(server, "GET", "/workspace/a/b", token)[1] == b"b"
+
+
+#: characters that make a listing show another name than the file's: bidirectional
+#: embeddings, overrides, isolates and marks, zero-width and other format characters,
+#: C1 controls, line and paragraph separators
+DECEIVING = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+             "\u200e", "\u200f", "\u200b", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u061c", "\u0085",
+             "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("char", DECEIVING, ids=lambda c: f"U+{ord(c):04X}")
+def test_names_that_can_show_as_another_are_refused_everywhere_a_name_is_made(app, accounts, tmp_path, char):
+    ws = ws_of(app, "alice")
+    ws.write("ok.txt", b"ok")
+    product = tmp_path / "product.fits"
+    product.write_bytes(b"p")
+    deceiving = f"report{char}stxt.exe"
+    for make in (lambda: ws.write(deceiving, b"x"), lambda: ws.write(f"dir{char}/a.txt", b"x"),
+                 lambda: ws.mkdir(deceiving), lambda: ws.move("ok.txt", deceiving),
+                 lambda: ws.store(deceiving, product, move=False),
+                 lambda: ws.write_range(deceiving, b"xy", 0, 1, 2)):
+        with pytest.raises(WorkspaceError) as err:
+            make()
+        assert err.value.status == 400 and f"U+{ord(char):04X}" in err.value.message
+    assert [e["name"] for e in ws.list("")["entries"]] == ["ok.txt"]
+    assert ws.quota()["files_used"] == 1
+
+
+def test_deceiving_names_are_refused_over_http(alice):
+    assert alice.put(alice.base + "invoice\u202efdp.exe", data=b"x").status_code == 400
+    assert alice.post(alice.base + "folder\u2067", data={"action": "mkdir"}).status_code == 400
+    alice.put(alice.base + "ok.txt", data=b"ok")
+    r = alice.post(alice.base + "ok.txt", data={"action": "move", "to": "ok\u200f.txt"})
+    assert r.status_code == 400 and "U+200F" in r.json()["error"]
+    r = alice.put(alice.base + "big\u202d.bin", data=b"ab", headers={"Content-Range": "bytes 0-1/2"})
+    assert r.status_code == 400
+    assert [e["name"] for e in alice.get(alice.base + "?format=json").json()["entries"]] == ["ok.txt"]
+
+
+def test_a_file_with_such_a_name_made_before_the_rule_can_still_be_renamed_and_deleted(app, accounts):
+    ws = ws_of(app, "alice")
+    ws.write("keep.txt", b"k")
+    legacy = ws.local_path("keep.txt").parent / "old\u202etxt.exe"
+    legacy.write_bytes(b"legacy")
+    assert ws.open("old\u202etxt.exe").read() == b"legacy"
+    assert ws.move("old\u202etxt.exe", "old.exe")["path"] == "old.exe"
+    ws.local_path("keep.txt").with_name("again\u202e").write_bytes(b"again")
+    ws.delete("again\u202e")
+    assert sorted(e["name"] for e in ws.list("")["entries"]) == ["keep.txt", "old.exe"]

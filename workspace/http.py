@@ -20,6 +20,7 @@ import base64
 import re
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from werkzeug.routing import PathConverter
 
 from vo_service import auth
 
@@ -27,6 +28,21 @@ from . import importing, saving
 from .store import CHUNK, Workspace, WorkspaceError
 
 bp = Blueprint("workspace", __name__, template_folder="templates")
+
+
+class AnyPath(PathConverter):
+    """A path as the URL carries it, leading and doubled slashes included: werkzeug's
+    ``path`` would refuse a leading ``/``, and its routing would answer ``//`` with a
+    308 to a merged path, a different file than the one asked for. The workspace
+    refuses such paths itself, with a 400 that says why."""
+    regex = ".+?"
+    part_isolating = False  # may span several parts (werkzeug guesses from "/" in regex)
+
+
+def route(rule: str, **options):
+    """``bp.route`` for a workspace path: ``{path}`` is an :class:`AnyPath`, slashes unmerged."""
+    return bp.route(rule.replace("{path}", "<workspace_path:path>"), merge_slashes=False, **options)
+
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CONTENT_RANGE = re.compile(r"^bytes (?:(\d+)-(\d+)|\*)/(\d+)$")
@@ -64,6 +80,8 @@ def checked_path(path: str) -> str:
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
     if _ENCODED.search(raw.split("?", 1)[0]):
         raise WorkspaceError(400, "refused: percent-encoded '/', '\\' or NUL in a workspace path")
+    if path.startswith("/"):
+        raise WorkspaceError(400, f"refused: /workspace/{path} has an empty part (a doubled '/')")
     return path
 
 
@@ -94,8 +112,8 @@ def entry_response(ws: Workspace, entry: dict, status: int = 200) -> Response:
 
 
 # -- reading --------------------------------------------------------------------------------
-@bp.route("/", defaults={"path": ""}, methods=["GET", "HEAD"])
-@bp.route("/<path:path>", methods=["GET", "HEAD"])
+@route("/", defaults={"path": ""}, methods=["GET", "HEAD"])
+@route("/{path}", methods=["GET", "HEAD"])
 def get(path):
     ws = workspace()
     path = checked_path(path)
@@ -205,7 +223,7 @@ def _media_type(path: str) -> str:
 
 
 # -- writing --------------------------------------------------------------------------------
-@bp.route("/<path:path>", methods=["PUT"])
+@route("/{path}", methods=["PUT"])
 def put(path):
     ws = workspace()
     path = checked_path(path)
@@ -215,7 +233,8 @@ def put(path):
     if content_range:
         return put_range(ws, path, content_range)
     size = request.content_length
-    if size is None and not request.environ.get("wsgi.input_terminated"):
+    # gunicorn marks every body as terminated, chunked or not: the header is what tells
+    if size is None and "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
         raise WorkspaceError(411, "a PUT needs a Content-Length (or chunked transfer encoding)")
     existed = ws.exists(path)
     entry = ws.write(path, request.stream if size is None else _Body(request.environ["wsgi.input"], size), size=size)
@@ -278,15 +297,15 @@ def _progress(ws: Workspace, offset: int, total: int) -> Response:
     return quota_headers(ws, response)
 
 
-@bp.route("/<path:path>", methods=["DELETE"])
+@route("/{path}", methods=["DELETE"])
 def delete(path):
     ws = workspace()
     ws.delete(checked_path(path))
     return quota_headers(ws, Response(status=204))
 
 
-@bp.route("/", defaults={"path": ""}, methods=["POST"])
-@bp.route("/<path:path>", methods=["POST"])
+@route("/", defaults={"path": ""}, methods=["POST"])
+@route("/{path}", methods=["POST"])
 def post(path):
     ws = workspace()
     path = checked_path(path)
@@ -316,4 +335,5 @@ def post(path):
 
 
 def init_app(app) -> None:
+    app.url_map.converters["workspace_path"] = AnyPath
     app.register_blueprint(bp, url_prefix="/workspace")

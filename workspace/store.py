@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterable
 from sqlalchemy.exc import IntegrityError
 
 from . import records
-from .paths import PathError, name_of, normalize, parent_of
+from .paths import PathError, check_new_name, name_of, normalize, parent_of
 from .storage import LocalStorage, Stat, Storage, StorageError, Upload
 
 CHUNK = 1 << 20
@@ -236,10 +236,19 @@ class Workspace:
         return {"path": f"{key}/" if key else "", "entries": entries, "quota": self.quota()}
 
     # -- writing ---------------------------------------------------------------------------
+    @staticmethod
+    def _check_new_name(key: str) -> None:
+        try:
+            check_new_name(key)
+        except PathError as err:
+            raise WorkspaceError(400, str(err))
+
     def _check_target(self, key: str) -> tuple[int, int]:
-        """(bytes, files) that writing ``key`` replaces; refuse a folder or the root."""
+        """(bytes, files) that writing ``key`` replaces; refuse a folder, the root, or a
+        name that could display as another."""
         if not key:
             raise WorkspaceError(409, "the workspace root is a folder, not a file")
+        self._check_new_name(key)
         st = self._stat(key)
         if st is not None and st.type == "folder":
             raise WorkspaceError(409, f"{key} is a folder")
@@ -400,6 +409,7 @@ class Workspace:
         dst_st = self._stat(dst)
         if dst == "" or (dst_st is not None and dst_st.type == "folder"):
             dst = f"{dst}/{name_of(key)}" if dst else name_of(key)
+        self._check_new_name(dst)
         if self._stat(dst) is not None:
             raise WorkspaceError(409, f"{dst} exists already")
         try:
