@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -63,28 +64,29 @@ def test_a_new_job_is_pending_and_its_document_is_valid_uws_1_1(client):
     assert abs((datetime.now(timezone.utc) - created).total_seconds()) < 60
 
 
-def test_job_list_filters_by_phase_after_and_last(client):
-    ids = [create(client) for _ in range(3)]
-    client.post(f"/test-jobs/{ids[0]}/phase", data={"PHASE": "ABORT"})
-    root = assert_valid("UWS.xsd", client.get("/test-jobs").data)
+def test_job_list_filters_by_phase_after_and_last(client, alice):
+    ids = [create(client, headers=alice) for _ in range(3)]
+    client.post(f"/test-jobs/{ids[0]}/phase", data={"PHASE": "ABORT"}, headers=alice)
+    root = assert_valid("UWS.xsd", client.get("/test-jobs", headers=alice).data)
     assert [ref.get("id") for ref in root.findall("uws:jobref", NS)] == ids
-    pending = assert_valid("UWS.xsd", client.get("/test-jobs?PHASE=PENDING").data)
+    pending = assert_valid("UWS.xsd", client.get("/test-jobs?PHASE=PENDING", headers=alice).data)
     assert [ref.get("id") for ref in pending.findall("uws:jobref", NS)] == ids[1:]
-    both = client.get("/test-jobs?PHASE=PENDING&PHASE=ABORTED").data
+    both = client.get("/test-jobs?PHASE=PENDING&PHASE=ABORTED", headers=alice).data
     assert len(etree.fromstring(both).findall("uws:jobref", NS)) == 3
-    last = etree.fromstring(client.get("/test-jobs?LAST=2").data)
+    last = etree.fromstring(client.get("/test-jobs?LAST=2", headers=alice).data)
     assert [ref.get("id") for ref in last.findall("uws:jobref", NS)] == [ids[2], ids[1]]
-    created = etree.fromstring(client.get(f"/test-jobs/{ids[1]}").data).findtext("uws:creationTime", namespaces=NS)
-    after = etree.fromstring(client.get("/test-jobs", query_string={"AFTER": created}).data)
+    created = etree.fromstring(client.get(f"/test-jobs/{ids[1]}", headers=alice).data).findtext(
+        "uws:creationTime", namespaces=NS)
+    after = etree.fromstring(client.get("/test-jobs", query_string={"AFTER": created}, headers=alice).data)
     assert [ref.get("id") for ref in after.findall("uws:jobref", NS)] == [ids[2]]
 
 
-def test_archived_jobs_are_listed_only_when_asked_for(app, client):
+def test_archived_jobs_are_listed_only_when_asked_for(app, client, alice):
     from uws import Phase
-    job_id = create(client)
+    job_id = create(client, headers=alice)
     app.extensions["uws"].store.update(job_id, phase=Phase.ARCHIVED)
-    assert job_id.encode() not in client.get("/test-jobs").data
-    assert job_id.encode() in client.get("/test-jobs?PHASE=ARCHIVED").data
+    assert job_id.encode() not in client.get("/test-jobs", headers=alice).data
+    assert job_id.encode() in client.get("/test-jobs?PHASE=ARCHIVED", headers=alice).data
 
 
 def test_sub_resources_answer_in_text_or_xml(client):
@@ -153,11 +155,11 @@ def test_bad_list_filters_and_unknown_jobs(client):
     assert client.get(f"/test-jobs/{create(client)}?WAIT=soon").status_code == 400
 
 
-def test_oversized_bodies_are_refused(app, client):
+def test_oversized_bodies_are_refused(app, client, alice):
     app.config["MAX_CONTENT_LENGTH"] = 1000
-    r = client.post("/test-jobs", data={"echo": "x" * 5000})
+    r = client.post("/test-jobs", data={"echo": "x" * 5000}, headers=alice)
     assert r.status_code == 413
-    assert b"<uws:jobref" not in client.get("/test-jobs").data
+    assert b"<uws:jobref" not in client.get("/test-jobs", headers=alice).data
 
 
 def test_parameters_cannot_change_once_the_job_has_left_pending(client):
@@ -178,6 +180,40 @@ def test_jobs_belong_to_their_owner_and_are_invisible_to_others(client, alice, b
         assert client.delete(f"/test-jobs/{job_id}", headers=other).status_code == 404
         assert job_id.encode() not in client.get("/test-jobs", headers=other).data
     assert job_id.encode() in client.get("/test-jobs", headers=alice).data
+
+
+def test_anonymous_jobs_are_listed_to_nobody_and_reached_by_their_url(app, alice):
+    first, second = app.test_client(), app.test_client()  # two anonymous clients
+    mine = create(first, echo="first's secret")
+    theirs = create(second, echo="second's")
+    assert re.fullmatch(r"[0-9a-f]{32}", mine) and mine != theirs  # 128 random bits each
+    for client, headers in ((first, None), (second, None), (first, alice)):
+        for query in ("", "?PHASE=PENDING", "?LAST=10"):
+            listing = assert_valid("UWS.xsd", client.get("/test-jobs" + query, headers=headers).data)
+            assert listing.findall("uws:jobref", NS) == []
+    assert first.get(f"/test-jobs/{mine}", headers=alice).status_code == 404  # not a signed-in user's
+    # whoever holds the URL can read, change, abort and delete the job
+    assert second.get(f"/test-jobs/{mine}/parameters/echo").get_data(as_text=True) == "first's secret"
+    assert second.post(f"/test-jobs/{mine}/phase", data={"PHASE": "ABORT"}).status_code == 303
+    assert phase(first, mine) == "ABORTED"
+    assert second.delete(f"/test-jobs/{mine}").status_code == 303
+    assert first.get(f"/test-jobs/{mine}").status_code == 404
+    assert phase(second, theirs) == "PENDING"
+
+
+def test_anonymous_tap_jobs_are_not_listed_either(app):
+    first, second = app.test_client(), app.test_client()
+    r = first.post("/tap/async", data={"LANG": "ADQL", "QUERY": "SELECT TOP 1 * FROM tap_schema.tables"})
+    assert r.status_code == 303
+    url = r.headers["Location"]
+    job_id = url.rsplit("/", 1)[-1]
+    for client in (first, second):
+        listing = assert_valid("UWS.xsd", client.get("/tap/async").data)
+        assert listing.findall("uws:jobref", NS) == []
+    job = assert_valid("UWS.xsd", second.get(f"/tap/async/{job_id}").data)
+    assert job.findtext("uws:phase", namespaces=NS) == "PENDING"
+    assert second.post(f"/tap/async/{job_id}", data={"ACTION": "DELETE"}).status_code == 303
+    assert first.get(f"/tap/async/{job_id}").status_code == 404
 
 
 def test_wrong_credentials_are_refused_not_downgraded(client, alice):

@@ -107,7 +107,7 @@ def make_blueprint(joblist: JobList, name: str | None = None) -> Blueprint:
                 last = -1
             if last < 0:
                 raise UWSError(400, f"LAST must be a non-negative integer, not {request.args.get('LAST')!r}")
-        jobs = manager().store.list(joblist.name, _owner(), phases, after, last)
+        jobs = manager().list(joblist.name, _owner(), phases, after, last)
         return xml_response(xml.jobs_document(jobs, job_url))
 
     @bp.post("")

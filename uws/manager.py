@@ -19,6 +19,12 @@ from .store import JobStore, utcnow
 PHASE_CHANNEL = "hera:uws:phase"
 
 
+def new_job_id() -> str:
+    """128 random bits (32 hex digits): an anonymous job's URL is its only key, so it must
+    be as hard to guess as a token (W3C capability URLs ask for 120 bits at least)."""
+    return secrets.token_hex(16)
+
+
 @dataclass(frozen=True)
 class Limits:
     execution_duration_default: int = 3600
@@ -49,11 +55,21 @@ class JobManager:
     # -- reading -----------------------------------------------------------------------
     def get(self, joblist: str, job_id: str, owner: str | None) -> Job:
         """The job, if it is in ``joblist`` and belongs to ``owner``; else 404 (another
-        user's job is indistinguishable from a job that does not exist)."""
+        user's job is indistinguishable from a job that does not exist). An anonymous job
+        is reached by whoever holds its URL: its id is the secret."""
         job = self.store.get(job_id)
         if job is None or job.joblist != joblist or job.owner != owner:
             raise UWSError(404, f"no job {job_id!r} in this job list")
         return job
+
+    def list(self, joblist: str, owner: str | None, phases=None, after=None, last=None) -> list[Job]:
+        """The jobs of ``owner`` in ``joblist`` (see :meth:`JobStore.list`). Anonymous clients
+        are all the same client to the service, so listing "their" jobs would show each
+        one everybody else's: their list is empty, and each anonymous job is known only to
+        whoever holds its URL."""
+        if owner is None:
+            return []
+        return self.store.list(joblist, owner, phases, after, last)
 
     # -- creation and changes (PENDING) ----------------------------------------------------
     def create(self, joblist: JobList, owner: str | None, parameters: dict[str, str],
@@ -66,7 +82,7 @@ class JobManager:
         files with it): if it raises, nothing of the job is left behind."""
         now = utcnow()
         job = Job(
-            id=secrets.token_hex(8), joblist=joblist.name, owner=owner,
+            id=new_job_id(), joblist=joblist.name, owner=owner,
             phase=Phase.QUEUED if run else Phase.PENDING, creation_time=now,
             execution_duration=self.clamp_duration(execution_duration),
             destruction=self.clamp_destruction(destruction, now),
