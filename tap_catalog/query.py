@@ -16,6 +16,8 @@ from typing import BinaryIO, Callable, Iterator, Mapping
 from sqlalchemy.engine import Engine
 
 from . import adql, database, formats
+from .adql.errors import ADQLLimitError
+from .adql.limits import ParseLimits
 from .tableset import Column, Table, TableSet
 
 #: LANG values and the ADQL version each names
@@ -45,6 +47,8 @@ class Limits:
     upload_hard: int = 16 * 1024 * 1024
     #: may UPLOAD by URL reach hosts with loopback, private or link-local addresses?
     upload_allow_private: bool = False
+    #: the longest and most deeply nested ADQL query parsed
+    adql: ParseLimits = ParseLimits()
 
 
 @dataclass
@@ -56,6 +60,7 @@ class TapRequest:
     runid: str | None = None
     #: (table name, source): source is "param:NAME" (inline) or an http(s) URL
     uploads: list[tuple[str, str]] = field(default_factory=list)
+    parse_limits: ParseLimits = ParseLimits()
 
 
 @dataclass
@@ -95,7 +100,7 @@ def parse_parameters(params: Mapping[str, str], limits: Limits) -> TapRequest:
         raise TapError(str(err))
     return TapRequest(query=query, lang=lang.strip().upper(), renderer=renderer,
                       maxrec=_maxrec(_get(params, "maxrec"), limits), runid=_get(params, "runid"),
-                      uploads=parse_upload(_get(params, "upload")))
+                      uploads=parse_upload(_get(params, "upload")), parse_limits=limits.adql)
 
 
 def _maxrec(value: str | None, limits: Limits) -> int:
@@ -274,13 +279,19 @@ def translate(request: TapRequest, tableset: TableSet, dialect: str,
               user_groups: frozenset[str] | None = None) -> adql.Translation:
     """The SQL of the request's query, or a TapError saying what is wrong where."""
     try:
-        tree = adql.parse(request.query)
+        tree = adql.parse(request.query, limits=request.parse_limits)
         return adql.translate(tree, tableset, dialect, maxrec=request.maxrec + 1,
                               user_groups=user_groups)
     except adql.ADQLSyntaxError as err:
         raise TapError(f"ADQL syntax error: {err}") from None
     except adql.ADQLSemanticError as err:
         raise TapError(f"ADQL error: {err}") from None
+    except ADQLLimitError as err:
+        raise TapError(str(err)) from None
+    except RecursionError:  # within the depth limit, but deeper than the translator's stack
+        raise TapError(f"query nested too deeply for this service to translate (its limit, "
+                       f"{request.parse_limits.max_depth} levels, is set higher than its "
+                       "stack allows)") from None
 
 
 def _is_timeout(err: Exception) -> bool:

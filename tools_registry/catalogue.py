@@ -23,11 +23,12 @@ def is_query(value: str) -> bool:
 
 
 def check(text: str) -> None:
-    """Raise ValueError if ``text`` is not valid ADQL."""
+    """Raise ValueError if ``text`` is not valid ADQL, or is longer or more deeply nested
+    than the service's ADQL limits allow."""
     from tap_catalog import adql
     try:
-        adql.parse(text)
-    except adql.ADQLSyntaxError as err:
+        adql.parse(text, limits=current_app.extensions["hera"].tap_limits.adql)
+    except adql.ADQLError as err:
         raise ValueError(f"ADQL: {err}") from None
 
 

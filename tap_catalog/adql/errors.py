@@ -1,4 +1,5 @@
-"""The exceptions of the ADQL package: syntax (bad text) and semantics (bad names)."""
+"""The exceptions of the ADQL package: syntax (bad text), limits (too long or too deep)
+and semantics (bad names)."""
 from __future__ import annotations
 
 
@@ -15,6 +16,10 @@ class ADQLSyntaxError(ADQLError):
         self.column = column
         where = f"line {line}, column {column}: " if line is not None else ""
         super().__init__(where + message)
+
+
+class ADQLLimitError(ADQLError):
+    """The query is beyond a limit of this service: too long, or nested too deeply."""
 
 
 class ADQLSemanticError(ADQLError):

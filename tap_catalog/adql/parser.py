@@ -17,6 +17,7 @@ from lark import Token, Transformer, v_args
 
 from . import ast
 from .errors import ADQLSyntaxError
+from .limits import ParseLimits, check_depth, check_length, too_deep
 from .functions import (FUNCTIONS, GEOMETRY_KINDS, RESERVED_WORDS, UDF_PREFIXES,
                         CAST_TYPES)
 
@@ -39,12 +40,14 @@ def _lark() -> lark.Lark:
                      maybe_placeholders=True, propagate_positions=False, cache=False)
 
 
-def parse(text: str, *, udfs: Iterable[str] = ()) -> ast.Query:
-    """Parse ADQL ``text``; raise :class:`ADQLSyntaxError` if it is not ADQL 2.1.
+def parse(text: str, *, udfs: Iterable[str] = (), limits: ParseLimits = ParseLimits()) -> ast.Query:
+    """Parse ADQL ``text``; raise :class:`ADQLSyntaxError` if it is not ADQL 2.1, and
+    :class:`ADQLLimitError` if it is longer or more deeply nested than ``limits`` allow.
 
     ``udfs`` names user-defined functions accepted besides the standard functions and
     those with a registered prefix (``ivo_``, ``hera_``).
     """
+    check_length(text, limits)
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedEOF as e:
@@ -65,14 +68,19 @@ def parse(text: str, *, udfs: Iterable[str] = ()) -> ast.Query:
             char, f"unexpected character {char!r}")
         raise ADQLSyntaxError(f"{what}; expected {_expected(e.allowed)}", e.line, e.column) \
             from None
+    check_depth(tree, limits)  # the builder and the checks below recurse
     builder = _Builder({u.lower() for u in udfs})
     try:
         query = builder.transform(tree)
+        _Checker().query(query)
     except lark.exceptions.VisitError as e:
         if isinstance(e.orig_exc, ADQLSyntaxError):
             raise e.orig_exc from None
+        if isinstance(e.orig_exc, RecursionError):
+            raise too_deep(limits) from None
         raise
-    _Checker().query(query)
+    except RecursionError:
+        raise too_deep(limits) from None
     return query
 
 
