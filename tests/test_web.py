@@ -13,6 +13,7 @@ import stat
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 import sqlalchemy
 from astropy.coordinates import SkyCoord
@@ -594,6 +595,81 @@ def test_a_fits_preview_shows_headers_and_first_rows(alice_client, alice_files):
     assert "TELESCOP= INTEGRAL" in page
     assert "<td>003900050010</td>" in page and "<td>2200</td>" in page and "<td>83.1</td>" in page
     assert '<span class="unit">deg</span>' in page
+
+
+def _table_fits(path, values) -> bytes:
+    """A FITS file with one binary table of ``values`` (name -> array)."""
+    fits.HDUList([fits.PrimaryHDU(), fits.BinTableHDU(Table(values), name="RATE")]).writeto(path, overwrite=True)
+    return path.read_bytes()
+
+
+def _claiming_rows(data: bytes, nrows: int) -> bytes:
+    """``data`` whose first table header claims ``nrows`` rows, the file unchanged otherwise."""
+    at = data.index(b"NAXIS2  =", 2880)
+    return data[:at] + b"NAXIS2  = %20d" % nrows + data[at + 30:]
+
+
+@pytest.mark.parametrize("nrows", [1000, 10**9, 10**12, 10**18])
+def test_a_table_whose_header_claims_more_rows_than_the_file_holds_is_a_note(alice_client, alice_files, tmp_path,
+                                                                            nrows):
+    data = _table_fits(tmp_path / "t.fits", {"RATE": np.arange(3.0)})
+    alice_files.write("huge.fits", _claiming_rows(data, nrows))
+    response = alice_client.get("/ui/preview/huge.fits")
+    assert response.status_code == 200
+    page = response.data.decode()
+    assert f"table: 1 columns × {nrows} rows" in page  # the header is shown as it is
+    assert "more than the file holds" in page and "<td>" not in page
+
+
+@pytest.mark.parametrize("keyword, value", [(b"NAXIS2", b"-5"), (b"NAXIS2", b"'many'"), (b"BITPIX", b"7"),
+                                            (b"TFIELDS", b"T")])
+def test_a_table_whose_header_cannot_be_believed_is_a_note(alice_client, alice_files, tmp_path, keyword, value):
+    data = _table_fits(tmp_path / "t.fits", {"RATE": np.arange(3.0)})
+    at = data.index(keyword.ljust(8) + b"=", 2880)
+    alice_files.write("bad.fits", data[:at] + keyword.ljust(8) + b"= " + value.rjust(20) + data[at + 30:])
+    response = alice_client.get("/ui/preview/bad.fits")
+    assert response.status_code == 200
+    assert "This header cannot be read" in response.data.decode()
+
+
+@pytest.mark.parametrize("content", [b"SIMPLE  =                    T" + b" " * 50,  # no END, cut short
+                                     b"SIMPLE  =                    T" + b" " * 2850 + b"\0" * 100,
+                                     b"SIMPLE  = " + b"X" * 5000])
+def test_a_truncated_or_damaged_fits_file_is_a_message(alice_client, alice_files, content):
+    alice_files.write("cut.fits", content)
+    response = alice_client.get("/ui/preview/cut.fits")
+    assert response.status_code == 200
+    page = response.data.decode()
+    assert 'id="preview-error"' in page or "hdu-problem" in page
+
+
+def test_the_preview_prints_single_precision_values_without_noise_digits(alice_client, alice_files, tmp_path):
+    values = {"F32": np.array([0.3904, 1e-7, 123456.7], dtype=np.float32),
+              "F64": np.array([0.3904, 1e-7, 123456.7]),
+              "VEC": np.array([[0.1, 0.2]] * 3, dtype=np.float32)}
+    alice_files.write("single.fits", _table_fits(tmp_path / "s.fits", values))
+    page = alice_client.get("/ui/preview/single.fits").data.decode()
+    cells = re.findall(r"<td>([^<]*)</td>", page)
+    assert cells[:3] == ["0.3904", "0.3904", "[0.1, 0.2]"]
+    assert cells[3:6] == ["1e-07", "1e-07", "[0.1, 0.2]"]
+    assert cells[6] == "123456.7" and "0.3903999925" not in page
+
+
+def test_a_compressed_fits_preview_shows_headers_and_respects_the_decompression_limit(app, alice_client,
+                                                                                    alice_files, tmp_path):
+    import gzip
+
+    alice_files.write("rate.fits.gz", gzip.compress(_table_fits(tmp_path / "r.fits", {"RATE": np.arange(3.0)})))
+    page = alice_client.get("/ui/preview/rate.fits.gz").data.decode()
+    assert 'id="hdu-1"' in page and "table: 1 columns × 3 rows" in page and "gzip-compressed" in page
+    # a gzip bomb: a valid header, then far more zeros than the limit allows
+    header = fits.PrimaryHDU(np.zeros((1024, 1024), dtype=np.uint8)).header.tostring().encode()
+    alice_files.write("bomb.fits.gz", gzip.compress(header + bytes(1 << 20)))
+    app.config["HERA_FITS_DECOMPRESSED_MAX"] = 100_000
+    response = alice_client.get("/ui/preview/bomb.fits.gz")
+    assert response.status_code == 200
+    assert "decompresses to more than 100000 bytes" in response.data.decode()
+    assert "HERA_FITS_DECOMPRESSED_MAX" in response.data.decode()
 
 
 def test_a_png_preview_shows_the_image_and_other_files_say_why_not(alice_client, alice_files):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.io import fits
 
+from tools_registry import compressed
 from tools_registry.filename import FileName, output_path, parse
 from tools_registry.ftools import expression
 
@@ -42,9 +43,11 @@ class Selection:
 def open_fits(name: str, what: str = "infile") -> fits.HDUList:
     path = name if isinstance(name, str) else str(name)
     try:
-        return fits.open(path, memmap=True)
+        return compressed.open_fits(path)
     except FileNotFoundError:
         raise ValueError(f"{what}: no file {path!r}") from None
+    except compressed.TooLarge as error:
+        raise ValueError(f"{what}: {error}") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"{what}: cannot read {path!r} as FITS ({error})") from None
 

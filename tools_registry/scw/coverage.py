@@ -16,6 +16,7 @@ from astropy.table import Column, Table
 from astropy.time import Time
 from matplotlib.figure import Figure
 
+from tools_registry import compressed
 from tools_registry.filename import output_path, split_input
 from tools_registry.scw.fov import FIELDS, region
 
@@ -139,7 +140,10 @@ def _read_table(name, what):
     if lower.endswith((".csv", ".csv.gz")):
         kwargs["format"] = "ascii.csv"
     try:
-        return Table.read(path, **kwargs)
+        with compressed.plain_copy(path) as plain:
+            return Table.read(plain, **kwargs)
+    except compressed.TooLarge as error:
+        raise ValueError(f"{what}: {error}") from None
     except Exception as error:  # astropy raises many kinds for unreadable files
         raise ValueError(f"{what}: cannot read {path!r} as a table ({error})") from error
 

@@ -14,6 +14,7 @@ from astropy import units as u
 from astropy.io import fits
 from matplotlib.figure import Figure
 
+from tools_registry import compressed
 from tools_registry.filename import output_path, split_input
 
 MAX_BINS = 10_000_000
@@ -51,7 +52,9 @@ def lcurve(infile, outfile, plotfile, binsize, timecol="TIME", column=None, tsta
     path, hdu_spec = split_input(infile)
 
     try:
-        hdulist = fits.open(path, memmap=True)
+        hdulist = compressed.open_fits(path)
+    except compressed.TooLarge as error:
+        raise ValueError(f"infile: {error}") from None
     except (OSError, ValueError) as error:
         raise ValueError(f"infile: cannot open {path!r} as FITS ({error})") from error
     with hdulist:
