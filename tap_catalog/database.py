@@ -20,6 +20,7 @@ view's definition; the loader and the ingest call it in their transaction.
 from __future__ import annotations
 
 import importlib
+import logging
 import re
 from pathlib import Path
 
@@ -27,7 +28,10 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from . import row_access
 from .tableset import Column, Table, TableSet
+
+log = logging.getLogger(__name__)
 
 _SQL_TYPES = {
     "postgresql": {"boolean": "BOOLEAN", "short": "SMALLINT", "int": "INTEGER", "long": "BIGINT",
@@ -122,8 +126,26 @@ def create_catalog(engine: Engine, tableset: TableSet) -> None:
             for table in tableset:
                 if table.type == "view":
                     conn.execute(text(_create_view_sql(conn, table)))
+            _create_barrier_views(conn, tableset)
         else:
             refresh_views(conn, tableset)
+
+
+def _create_barrier_views(conn: Connection, tableset: TableSet) -> None:
+    """The security-barrier views over the tables with proprietary rows, and the
+    LEAKPROOF marks that let a cone search through them use the sky index
+    (:mod:`tap_catalog.row_access`)."""
+    protected = [t for t in tableset if t.name.lower() in row_access.ROW_ACCESS]
+    for table in protected:
+        conn.execute(text(row_access.barrier_view_sql(
+            table.name.lower(), [c.name for c in table.columns],
+            row_access.ROW_ACCESS[table.name.lower()])))
+    if any(t.sky for t in protected):
+        refused = row_access.ensure_leakproof(conn)
+        if refused:
+            log.warning("this database role may not mark pgsphere's cone functions LEAKPROOF, "
+                        "so cone searches over proprietary tables scan every row; a "
+                        "superuser runs, in this database: %s", " ".join(refused))
 
 
 def ensure_pgsphere(conn: Connection) -> None:
@@ -268,6 +290,10 @@ def drop_catalog(engine: Engine, tableset: TableSet) -> None:
     """Drop what ``tableset`` declares (tests and ``catalog init --drop``)."""
     with engine.begin() as conn:
         dialect = conn.dialect.name
+        if dialect == "postgresql":
+            for name in row_access.ROW_ACCESS:
+                view = ".".join(_q(conn, p) for p in row_access.barrier_view_name(name).split("."))
+                conn.execute(text(f"DROP VIEW IF EXISTS {view}"))
         for table in reversed(_dependency_order(list(tableset))):
             if dialect == "postgresql" and table.type == "view":
                 conn.execute(text(f"DROP VIEW IF EXISTS {_qualified(conn, table)}"))

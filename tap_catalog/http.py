@@ -80,6 +80,16 @@ def _inline_upload(name: str):
     return storage.stream if storage is not None else None
 
 
+def _ended_cleanly(chunks):
+    """The result's chunks; an error after the first rows has already been written into
+    the document (QUERY_STATUS ERROR after the rows): the response then ends normally,
+    so that the client reads that status instead of a broken connection."""
+    try:
+        yield from chunks
+    except query.TapError as err:
+        current_app.logger.info("a sync query failed after its first rows: %s", err.message)
+
+
 @bp.route("/sync", methods=["GET", "POST"])
 def sync():
     hera = _hera()
@@ -88,7 +98,8 @@ def sync():
     uploads = query.read_uploads(tap_request, _inline_upload, limits)
     chunks = query.execute(hera.engine, hera.tableset, tap_request, uploads=uploads,
                            user_groups=user_groups(), timeout=limits.sync_timeout)
-    response = Response(stream_with_context(chunks), content_type=tap_request.renderer.media_type)
+    response = Response(stream_with_context(_ended_cleanly(chunks)),
+                        content_type=tap_request.renderer.media_type)
     return tap_saving.sync_result(response, tap_request.renderer)  # DEST=, the saving endpoint
 
 

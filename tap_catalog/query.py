@@ -8,6 +8,8 @@ temporary table on PostgreSQL), gone when the request ends.
 """
 from __future__ import annotations
 
+import io
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -15,7 +17,10 @@ from typing import BinaryIO, Callable, Iterator, Mapping
 
 from sqlalchemy.engine import Engine
 
+from fetching import FetchError, FetchPolicy, download
+
 from . import adql, database, formats
+from .adql import sqlite_functions
 from .adql.errors import ADQLLimitError
 from .adql.limits import ParseLimits
 from .tableset import Column, Table, TableSet
@@ -26,6 +31,7 @@ UPLOAD_SCHEMA = "tap_upload"
 #: rows per fetch from a PostgreSQL server-side cursor: what a result holds in memory at most
 FETCH_ROWS = 2000
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+log = logging.getLogger(__name__)
 
 
 class TapError(Exception):
@@ -45,8 +51,8 @@ class Limits:
     maxrec_hard: int = 10_000_000
     sync_timeout: float = 60.0
     upload_hard: int = 16 * 1024 * 1024
-    #: may UPLOAD by URL reach hosts with loopback, private or link-local addresses?
-    upload_allow_private: bool = False
+    #: where UPLOAD by URL may fetch from (the service's one fetch policy)
+    upload_fetch: FetchPolicy = FetchPolicy()
     #: the longest and most deeply nested ADQL query parsed
     adql: ParseLimits = ParseLimits()
 
@@ -139,50 +145,15 @@ def parse_upload(value: str | None) -> list[tuple[str, str]]:
 
 
 # -- uploads ----------------------------------------------------------------------------------
-def _check_host(url: str) -> None:
-    """Refuse URLs whose host resolves to a loopback, private or link-local address: an
-    upload URL must not let a client reach the service's own network."""
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
+def _fetch(url: str, limits: Limits) -> BinaryIO:
+    """The table at ``url``, read under the fetch policy (no internal host, each redirect
+    checked) and the upload size limit."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as err:
-        raise TapError(f"upload {url}: host {parts.hostname!r} not found ({err})") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if getattr(address, "ipv4_mapped", None) is not None:
-            address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-        if not address.is_global or address.is_multicast:
-            raise TapError(f"upload {url}: this service does not fetch from {address} "
-                           "(a loopback, private, link-local or reserved address)", 403)
-
-
-def _fetch(url: str, limits: Limits, timeout: float = 30.0) -> BinaryIO:
-    import io
-
-    import requests
-
-    max_bytes = limits.upload_hard
-    if not limits.upload_allow_private:
-        _check_host(url)
-    try:
-        # redirects could lead to a private address: followed only where those are allowed
-        with requests.get(url, stream=True, timeout=timeout,
-                          allow_redirects=limits.upload_allow_private) as response:
-            if response.status_code != 200:
-                raise TapError(f"upload {url} could not be read: HTTP {response.status_code}")
-            parts, size = [], 0
-            for part in response.iter_content(1 << 16):
-                size += len(part)
-                if size > max_bytes:
-                    raise TapError(f"upload {url} is larger than the limit of {max_bytes} bytes", 413)
-                parts.append(part)
-    except requests.RequestException as err:
-        raise TapError(f"upload {url} could not be read: {err}") from None
-    return io.BytesIO(b"".join(parts))
+        with download(url, limits.upload_fetch, max_bytes=limits.upload_hard) as fetched:
+            return io.BytesIO(fetched.read())
+    except FetchError as err:
+        # a URL that cannot be read is the client's error (400); a refused one says why (403, 413)
+        raise TapError(f"upload {url}: {err.message}", 400 if err.status == 502 else err.status) from None
 
 
 def read_uploads(request: TapRequest, inline: Callable[[str], BinaryIO | None],
@@ -299,6 +270,39 @@ def _is_timeout(err: Exception) -> bool:
     return "interrupted" in text or "statement timeout" in text or "canceling statement" in text
 
 
+#: SQLSTATE classes of PostgreSQL errors that the user's query causes: data exceptions
+#: (a failed cast, a square root of a negative number, a division by zero) and a
+#: statement too complex to plan
+_USER_SQLSTATES = ("22", "54")
+#: the same errors as SQLite words them
+_SQLITE_USER_ERRORS = ("user-defined function raised exception", "integer overflow",
+                       "expression tree is too large", "parser stack overflow", "too many")
+
+
+def database_error(err: Exception, timeout: float | None) -> TapError:
+    """The TapError for an error the database raised while running a query.
+
+    Errors that the query's own expressions cause are the user's (400), with the
+    database's message: the rows it names are rows the user may see, since the
+    access rules hide the others before any expression is evaluated
+    (:mod:`tap_catalog.row_access`). Anything else is the service's (500), and its
+    text, which might name internal objects, is not shown.
+    """
+    if timeout and _is_timeout(err):
+        return QueryTimeout(timeout)
+    sqlstate = getattr(err, "sqlstate", None)
+    if sqlstate and sqlstate.startswith(_USER_SQLSTATES):
+        diag = getattr(err, "diag", None)
+        message = (diag.message_primary if diag is not None else None) or str(err).splitlines()[0]
+        return TapError(f"the query cannot be evaluated: {message}")
+    text = str(err)
+    if sqlstate is None and any(s in text.lower() for s in _SQLITE_USER_ERRORS):
+        failure = sqlite_functions.last_failure() if "user-defined" in text else None
+        return TapError(f"the query cannot be evaluated: {failure or text}")
+    log.error("the database failed on a query: %s", text)
+    return TapError("the database could not run the query (the service's fault; it is logged)", 500)
+
+
 class QueryTimeout(TapError):
     def __init__(self, seconds: float):
         super().__init__(f"the query ran longer than the limit of {seconds:g} s; run it as an "
@@ -334,13 +338,18 @@ class _Session:
             with self.raw.cursor() as cur:  # for this transaction only
                 cur.execute(f"SET LOCAL statement_timeout = {int(self.timeout * 1000)}")
 
-    def run(self, sql: str):
+    def run(self, translation: adql.Translation):
+        if translation.setup:
+            with self.raw.cursor() as cur:
+                for statement in translation.setup:
+                    cur.execute(statement)
         if self.dialect == "postgresql":
             self.cursor = self.raw.cursor(name="tap")  # server side: rows come in batches
             self.cursor.itersize = FETCH_ROWS
         else:
             self.cursor = self.raw.cursor()
-        self.cursor.execute(sql)
+            sqlite_functions.forget_failure()
+        self.cursor.execute(translation.sql)
         return self.cursor
 
     def close(self):
@@ -366,28 +375,26 @@ def execute(engine: Engine, tableset: TableSet, request: TapRequest, *,
     Translation and the statement's execution happen before this returns, so that their
     errors reach the caller as TapError (an error document with a proper status); rows
     are then fetched while the renderer writes them, and memory stays flat. A failure
-    while rows stream (the time limit, say) ends a VOTable with QUERY_STATUS ERROR."""
+    while rows stream (the time limit, an expression that fails on row 90,000) ends a
+    VOTable with QUERY_STATUS ERROR after the rows sent (DALI 1.1), then raises the
+    TapError, for the caller that still has a status to set (an async job)."""
     dialect = engine.dialect.name
     uploads = list(uploads)
     translation = translate(request, upload_tableset(tableset, uploads, dialect), dialect, user_groups)
     session = _Session(engine, uploads, timeout)
     try:
-        cursor = session.run(translation.sql)
+        cursor = session.run(translation)
         first = cursor.fetchmany(1)
     except Exception as err:
         session.close()
-        if timeout and _is_timeout(err):
-            raise QueryTimeout(timeout) from None
-        raise TapError(f"the database could not run the query: {err}", 500) from None
+        raise database_error(err, timeout) from None
 
     def rows():
         yield from first
         try:
             yield from cursor
         except Exception as err:
-            if timeout and _is_timeout(err):
-                raise QueryTimeout(timeout) from None
-            raise
+            raise database_error(err, timeout) from None
 
     def stream():
         try:

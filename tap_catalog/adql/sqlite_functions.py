@@ -17,6 +17,7 @@ import math
 import random
 import re
 import struct
+import threading
 from datetime import datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache, wraps
@@ -24,12 +25,31 @@ from functools import lru_cache, wraps
 from . import sphere
 
 
-def _nulls(func):
+_failure = threading.local()
+
+
+def last_failure() -> str | None:
+    """What the last ``adql_*`` function that failed in this thread said, and with which
+    arguments: sqlite3 itself reports only "user-defined function raised exception"."""
+    return getattr(_failure, "message", None)
+
+
+def forget_failure() -> None:
+    """Clear :func:`last_failure` before a statement runs."""
+    _failure.message = None
+
+
+def _nulls(name: str, func):
     @wraps(func)
     def wrapper(*args):
         if any(a is None for a in args):
             return None
-        return func(*args)
+        try:
+            return func(*args)
+        except Exception as err:
+            shown = ", ".join(repr(a) for a in args)
+            _failure.message = f"{name.removeprefix('adql_').upper()}({shown}): {err}"
+            raise
     return wrapper
 
 
@@ -197,6 +217,6 @@ FUNCTIONS = {
 def register(dbapi_connection) -> None:
     """Add the ``adql_*`` functions to a sqlite3 connection."""
     for name, (nargs, func) in FUNCTIONS.items():
-        dbapi_connection.create_function(name, nargs, _nulls(func), deterministic=True)
+        dbapi_connection.create_function(name, nargs, _nulls(name, func), deterministic=True)
     # RAND is not deterministic (and takes an optional, ignored seed)
     dbapi_connection.create_function("adql_rand", -1, lambda *seed: random.random())

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Optional
 
+from ..row_access import (ROW_ACCESS, RowAccess, barrier_view_name, guarded_column,
+                          settings_sql, sqlite_visible_sql)
 from ..tableset import Column, Table, TableSet
 from . import ast, sphere
 from .errors import ADQLSemanticError
@@ -37,32 +39,6 @@ GEOMETRY_XTYPES = {"point", "circle", "polygon"}
 UDFS = {"ivo_interval_overlaps": (4, "int"), "ivo_nocasematch": (2, "int")}
 
 
-@dataclass(frozen=True)
-class RowAccess:
-    """Which columns of a table say whether a row is proprietary, until when, and to whom.
-
-    A row is visible when ``status`` is not ``private_value``, or its ``release`` (an
-    ISO-8601 timestamp) has passed, or ``group`` is one of the asking user's groups.
-    Once released, its ``status`` reads ``public_value`` in every query.
-    """
-
-    status: str
-    private_value: str
-    public_value: str
-    release: str
-    group: str
-
-
-#: the tables with proprietary rows (the views over integral.scw carry the same columns)
-ROW_ACCESS = {
-    "integral.scw": RowAccess("status", "private", "public", "public_date", "proprietary_group"),
-    "ivoa.obscore": RowAccess("data_rights", "proprietary", "public", "obs_release_date",
-                              "proprietary_group"),
-    "ivoa.obsplan": RowAccess("data_rights", "proprietary", "public", "obs_release_date",
-                              "proprietary_group"),
-}
-
-
 @dataclass
 class Translation:
     """The SQL for one ADQL query and what its result holds."""
@@ -71,6 +47,9 @@ class Translation:
     columns: list[Column]
     #: declared tables the query reads (qualified names as declared), for access rules
     tables: list[str] = field(default_factory=list)
+    #: statements to run before :attr:`sql` in the same transaction (PostgreSQL: the
+    #: asking user's groups and the time, for the barrier views of proprietary tables)
+    setup: list[str] = field(default_factory=list)
 
 
 def translate(tree, tableset: TableSet, dialect: str, *, maxrec: Optional[int] = None,
@@ -230,7 +209,10 @@ class _Translator:
         if parts:
             sql = "WITH " + ", ".join(parts) + " " + sql
         columns = [replace(o.column, name=o.name) for o in outs]
-        return Translation(sql, columns, list(self.tables))
+        setup = []
+        if self.pg and any(t.lower() in ROW_ACCESS for t in self.tables):
+            setup.append(settings_sql(self.user_groups, self.now))
+        return Translation(sql, columns, list(self.tables), setup)
 
     def alias(self, base: str) -> str:
         base = base.lower() or "t"
@@ -471,31 +453,21 @@ class _Translator:
         return f"{table_sql} AS {alias_sql}", [source]
 
     def visible_rows(self, table: Table, table_sql: str, access: RowAccess) -> str:
-        """The rows of ``table`` the user may see, as a derived table with its columns.
+        """The rows of ``table`` the user may see (see :mod:`tap_catalog.row_access`).
 
-        On SQLite the rowid comes along (as ``hera_rowid``) for the sky index prefilter.
+        PostgreSQL: the table's security-barrier view, which reads the groups and the
+        time from the settings of :attr:`Translation.setup`. SQLite: a derived table whose
+        every column is NULL on a hidden row, so that the user's expressions, wherever
+        SQLite's flattening puts them, see nothing of it; the rowid comes along (as
+        ``hera_rowid``) for the sky index prefilter.
         """
-        now = self.string(self.now.strftime("%Y-%m-%dT%H:%M:%S"))
-        status, release, group = _q(access.status), _q(access.release), _q(access.group)
-        # ISO-8601 text compares in time order; on PostgreSQL the views hold TIMESTAMPs
-        released = (f"CAST({release} AS TIMESTAMP) <= CAST({now} AS TIMESTAMP)" if self.pg
-                    else f"{release} <= {now}")
-        visible = [f"{status} <> {self.string(access.private_value)}", released]
-        if self.user_groups:
-            visible.append(f"{group} IN ("
-                           + ", ".join(self.string(g) for g in sorted(self.user_groups)) + ")")
-        columns = []
-        for c in table.columns:
-            if c.name.lower() == access.status.lower():
-                columns.append(f"CASE WHEN {status} = {self.string(access.private_value)} AND "
-                               f"{released} THEN {self.string(access.public_value)} "
-                               f"ELSE {status} END AS {status}")
-            else:
-                columns.append(_q(c.name))
-        if not self.pg and table.sky:
+        if self.pg:
+            return ".".join(_q(p) for p in barrier_view_name(table.name.lower()).split("."))
+        visible = sqlite_visible_sql(access, self.user_groups, self.now)
+        columns = [guarded_column(c.name, access, visible, self.now) for c in table.columns]
+        if table.sky:
             columns.append('rowid AS "hera_rowid"')
-        return (f"(SELECT {', '.join(columns)} FROM {table_sql} WHERE "
-                f"({' OR '.join(visible)}))")
+        return f"(SELECT {', '.join(columns)} FROM {table_sql} WHERE {visible})"
 
     def lookup_table(self, name: ast.QualifiedName) -> Table:
         parts = name.parts
