@@ -231,7 +231,7 @@ def test_a_votable_imported_by_url_is_stored_as_bytes_never_expanded(alice, app)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    app.config.update(HERA_WORKSPACE_IMPORT_HOSTS=["127.0.0.1"], HERA_WORKSPACE_IMPORT_ALLOW_PRIVATE=True)
+    app.config.update(HERA_WORKSPACE_IMPORT_HOSTS=["127.0.0.1"], HERA_FETCH_ALLOW=["127.0.0.1"])
     try:
         r = alice.post(alice.root + "/workspace/imported.vot",
                        data={"action": "import", "url": f"http://127.0.0.1:{server.server_port}/q"})

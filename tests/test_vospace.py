@@ -52,7 +52,7 @@ def valid(document: bytes) -> etree._Element:
 
 @pytest.fixture
 def config(config):
-    config.update({"HERA_WORKSPACE_IMPORT_HOSTS": "127.0.0.1", "HERA_WORKSPACE_IMPORT_ALLOW_PRIVATE": "true"})
+    config.update({"HERA_WORKSPACE_IMPORT_HOSTS": "127.0.0.1", "HERA_FETCH_ALLOW": "127.0.0.1"})
     return config
 
 

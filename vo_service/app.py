@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 import tap_catalog.http
 import tools_registry.http
 import workspace
+from fetching import FetchPolicy
 from tap_catalog import database as catalog_database, tap_schema
 from tap_catalog.database import make_engine
 from tap_catalog.adql.limits import ParseLimits
@@ -61,7 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         maxrec_hard=int(app.config["HERA_TAP_MAXREC_MAX"]),
         sync_timeout=float(app.config["HERA_TAP_SYNC_TIMEOUT"]),
         upload_hard=int(app.config["HERA_TAP_UPLOAD_MAX"]),
-        upload_allow_private=bool(app.config["HERA_TAP_UPLOAD_ALLOW_PRIVATE"]),
+        upload_fetch=FetchPolicy.from_config(app.config),
         adql=ParseLimits(max_length=int(app.config["HERA_ADQL_MAX_LENGTH"]),
                          max_depth=int(app.config["HERA_ADQL_MAX_DEPTH"])),
     )

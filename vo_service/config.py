@@ -36,10 +36,8 @@ DEFAULTS = {
     "TAP_MAXREC_MAX": 10_000_000,
     # TAP: a sync query running longer than this is stopped with an error (s)
     "TAP_SYNC_TIMEOUT": 60,
-    # TAP: largest uploaded table (bytes), and whether UPLOAD by URL may reach hosts that
-    # resolve to loopback, private or link-local addresses
+    # TAP: largest uploaded table (bytes)
     "TAP_UPLOAD_MAX": 16 * 1024 * 1024,
-    "TAP_UPLOAD_ALLOW_PRIVATE": False,
     # ADQL (TAP queries, tools' query parameters): the longest query text (characters) and
     # the deepest parse tree (levels) accepted; the stages after the parser recurse
     "ADQL_MAX_LENGTH": 100_000,
@@ -53,11 +51,14 @@ DEFAULTS = {
     "WORKSPACE_QUOTA_WARNING": 0.9,
     # a resumable upload left alone this long is discarded (s)
     "WORKSPACE_PARTIAL_LIFETIME": 86400,
-    # import by URL: allowed host names (exact, or ".example.org" for a domain), size cap,
-    # and whether hosts resolving to loopback/private/link-local addresses may be reached
+    # import by URL: allowed host names (exact, or ".example.org" for a domain), size cap
     "WORKSPACE_IMPORT_HOSTS": [],
     "WORKSPACE_IMPORT_MAX_BYTES": 2 * 1024**3,
-    "WORKSPACE_IMPORT_ALLOW_PRIVATE": False,
+    # every outgoing request (docs/fetching.md): the non-public hosts and networks it may
+    # reach (addresses, CIDRs, names, ".example.org"), its timeout (s) and its redirects
+    "FETCH_ALLOW": [],
+    "FETCH_TIMEOUT": 30,
+    "FETCH_MAX_REDIRECTS": 5,
     # the authority of VOSpace node URIs (vos://AUTHORITY!vospace/user/path); unset: the host name
     "VOSPACE_AUTHORITY": None,
     # key that signs the web pages' session cookies; unset: a random key kept in DATA_DIR/secret_key
@@ -70,6 +71,15 @@ DEFAULTS = {
     # many of them append to it; from any other host the header is ignored
     "TRUSTED_PROXIES": [],
     "PROXY_HOPS": 1,
+}
+
+
+#: settings that no longer exist, and what replaced them: refused rather than ignored
+RETIRED = {
+    "HERA_TAP_UPLOAD_ALLOW_PRIVATE": "HERA_FETCH_ALLOW (list the non-public hosts or networks "
+                                     "that requests may reach)",
+    "HERA_WORKSPACE_IMPORT_ALLOW_PRIVATE": "HERA_FETCH_ALLOW (list the non-public hosts or networks "
+                                           "that requests may reach)",
 }
 
 
@@ -88,6 +98,9 @@ def load(overrides: dict | None = None) -> dict:
             except ValueError:
                 config[key] = raw
     config.update(overrides or {})
+    for key, replacement in RETIRED.items():
+        if key in config:
+            raise ValueError(f"{key} is no longer a setting: use {replacement}")
     data_dir = Path(config["HERA_DATA_DIR"]).expanduser().resolve()
     config["HERA_DATA_DIR"] = data_dir
     if not config["HERA_DATABASE_URL"]:
