@@ -59,6 +59,9 @@ DEFAULTS = {
     "FETCH_ALLOW": [],
     "FETCH_TIMEOUT": 30,
     "FETCH_MAX_REDIRECTS": 5,
+    # tools and previews: a compressed (gzip, bzip2, xz, zip) input file that decompresses
+    # to more than this is refused (bytes)
+    "FITS_DECOMPRESSED_MAX": 2 * 1024**3,
     # the authority of VOSpace node URIs (vos://AUTHORITY!vospace/user/path); unset: the host name
     "VOSPACE_AUTHORITY": None,
     # key that signs the web pages' session cookies; unset: a random key kept in DATA_DIR/secret_key
