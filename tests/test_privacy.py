@@ -245,3 +245,25 @@ def test_the_leakproof_functions_never_raise(pg_service, signature):
     with pg_service.extensions["hera"].engine.connect() as conn:
         for call in calls:
             conn.execute(text(f"SELECT {call}")).scalar()  # raises if the claim is wrong
+
+
+# -- SQLite: the guard keeps the indexes -------------------------------------------------------------
+
+@pytest.mark.parametrize("condition, index", [
+    ("scw_id = '970000020010'", "sqlite_autoindex_scw_1"),
+    ("start_time BETWEEN 61000 AND 61001", "scw_start_time_idx"),
+    ("revolution IN (2450, 2451)", "scw_revolution_idx"),
+])
+def test_sqlite_comparisons_with_constants_still_use_the_indexes(tmp_path, condition, index):
+    from tap_catalog import database
+    from tap_catalog.tableset import TableSet
+
+    tableset = TableSet.load()
+    engine = database.make_engine(f"sqlite:///{tmp_path}/h.sqlite")
+    database.create_catalog(engine, tableset)
+    sql = adql.translate(f"SELECT scw_id, pi_name FROM integral.scw WHERE {condition}",
+                         tableset, "sqlite").sql
+    with engine.connect() as conn:
+        plan = " | ".join(r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
+    engine.dispose()
+    assert f"USING INDEX {index}" in plan or "PRIMARY KEY" in plan, plan

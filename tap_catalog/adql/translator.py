@@ -142,6 +142,17 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: prefix of the unguarded indexed columns of a table with proprietary rows (SQLite)
+_RAW = "hera_raw_"
+
+
+def _indexed(table: Table, access: RowAccess) -> list[str]:
+    """The columns of ``table`` that an index serves and that read as stored (not the
+    status, which reads public once released)."""
+    return [c.name for c in table.columns if c.name.lower() != access.status.lower() and (
+        c.indexed or (table.primary_key and c.name.lower() == table.primary_key[0].lower()))]
+
+
 def _col(datatype: str, name: str = "expr", **kw) -> Column:
     return Column(name=name, datatype=datatype, **kw)
 
@@ -184,6 +195,8 @@ class _Translator:
         self.tables: list[str] = []
         self.used_aliases: set[str] = set()
         self.ctes: dict[str, list[_OutColumn]] = {}
+        #: SQLite: alias → the indexed columns its derived table also gives unguarded
+        self.raw_columns: dict[str, set[str]] = {}
 
     # ---- queries ----
     def query(self, query: ast.Query, maxrec) -> Translation:
@@ -440,6 +453,8 @@ class _Translator:
         access = ROW_ACCESS.get(table.name.lower())
         if access is not None:
             table_sql = self.visible_rows(table, table_sql, access)
+            if not self.pg:
+                self.raw_columns[alias_sql] = set(_indexed(table, access))
         columns = [_OutColumn(c.name, False, _q(c.name), c,
                               c.xtype if c.xtype in GEOMETRY_XTYPES else None)
                    for c in table.columns]
@@ -459,12 +474,14 @@ class _Translator:
         time from the settings of :attr:`Translation.setup`. SQLite: a derived table whose
         every column is NULL on a hidden row, so that the user's expressions, wherever
         SQLite's flattening puts them, see nothing of it; the rowid comes along (as
-        ``hera_rowid``) for the sky index prefilter.
+        ``hera_rowid``) for the sky index prefilter, and the indexed columns unguarded (as
+        ``hera_raw_<name>``) for comparisons with constants (:meth:`index_operand`).
         """
         if self.pg:
             return ".".join(_q(p) for p in barrier_view_name(table.name.lower()).split("."))
         visible = sqlite_visible_sql(access, self.user_groups, self.now)
         columns = [guarded_column(c.name, access, visible, self.now) for c in table.columns]
+        columns += [f"{_q(c)} AS {_q(_RAW + c)}" for c in _indexed(table, access)]
         if table.sky:
             columns.append('rowid AS "hera_rowid"')
         return f"(SELECT {', '.join(columns)} FROM {table_sql} WHERE {visible})"
@@ -656,16 +673,18 @@ class _Translator:
             predicate = self.geometry_predicate(node, scope)
             if predicate is not None:
                 return predicate
-            left, right = self.expr(node.left, scope), self.expr(node.right, scope)
+            left = self.index_operand(node.left, [node.right], scope)
+            right = self.index_operand(node.right, [node.left], scope)
             if left.geom or right.geom:
                 return self.geometry_equality(node.op, left, right)
             op = "<>" if node.op == "!=" else node.op
             return f"({left.sql} {op} {right.sql})"
         if isinstance(node, ast.Between):
-            v, lo, hi = (self.expr(x, scope).sql for x in (node.operand, node.low, node.high))
+            v = self.index_operand(node.operand, [node.low, node.high], scope).sql
+            lo, hi = (self.expr(x, scope).sql for x in (node.low, node.high))
             return f"({v} {'NOT ' if node.negated else ''}BETWEEN {lo} AND {hi})"
         if isinstance(node, ast.InList):
-            v = self.expr(node.operand, scope).sql
+            v = self.index_operand(node.operand, node.values, scope).sql
             values = ", ".join(self.expr(x, scope).sql for x in node.values)
             return f"({v} {'NOT ' if node.negated else ''}IN ({values}))"
         if isinstance(node, ast.InSubquery):
@@ -696,6 +715,21 @@ class _Translator:
             sql, _ = self.body(node.query, scope, top_level=False)
             return f"(EXISTS ({sql}))"
         raise ADQLSemanticError("a condition is needed here")
+
+    def index_operand(self, node, others, scope) -> _Val:
+        """``node`` compiled as an operand of a comparison with ``others``. On SQLite, an
+        indexed column of a table with proprietary rows compared with constants reads the
+        unguarded column, so that its index serves: such a comparison cannot fail nor
+        take longer on a hidden row (as on PostgreSQL, where the comparison operators are
+        LEAKPROOF), and the hidden rows are still dropped by the table's condition."""
+        val = self.expr(node, scope)
+        if self.pg or not isinstance(node, ast.ColumnRef) or not all(
+                isinstance(o, (ast.Number, ast.String)) for o in others):
+            return val
+        raw = val.sql.rsplit(".", 1)
+        if len(raw) == 2 and raw[1].strip('"') in self.raw_columns.get(raw[0], ()):
+            return replace(val, sql=f"{raw[0]}.{_q(_RAW + raw[1].strip(chr(34)))}")
+        return val
 
     def geometry_predicate(self, node: ast.Comparison, scope) -> Optional[str]:
         """CONTAINS(a, b) = 1 and its variants as a plain predicate (index-friendly)."""
