@@ -709,6 +709,14 @@ def test_a_tool_form_is_generated_from_its_descriptor():
     assert fields["label"].widget == "text"
 
 
+def test_the_tools_page_shows_job_list_urls_at_the_services_own_address(app, client):
+    page = client.get("/ui/tools", base_url="https://hera.example.org:8443/").data.decode()
+    assert "https://hera.example.org:8443/tools/fcalc" in page and "localhost" not in page
+    app.config["HERA_BASE_URL"] = "https://public.example.org/hera"
+    page = client.get("/ui/tools", base_url="http://10.0.0.7:8000/").data.decode()
+    assert "https://public.example.org/hera/tools/fcalc" in page and "10.0.0.7" not in page
+
+
 def test_the_tools_page_lists_the_registered_tools(app, client):
     page = client.get("/ui/tools").data.decode()
     assert 'href="/ui/tools/scw_coverage"' in page

@@ -32,10 +32,13 @@ def service_json(path: str):
     read through the application itself, without a network round trip; None when the
     service does not answer it with 200 (for instance while a part is not installed)."""
     app = current_app._get_current_object()
+    # asked at the page's own address (the test client's default is http://localhost/):
+    # the documents carry absolute URLs of the service
+    base_url = request.url_root
     # a fresh application context: the inner request must not share (and reset) the
     # page's g, where the signed-in user is
     with app.app_context():
-        response = Client(app).get(path, headers={"Accept": "application/json"})
+        response = Client(app).get(path, base_url=base_url, headers={"Accept": "application/json"})
     try:
         if response.status_code != 200:
             return None
