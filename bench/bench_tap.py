@@ -6,13 +6,17 @@ that is dropped at the end) the script loads ``--rows`` demo science windows wit
 loader (``tap_catalog.demo.load``), serves the application over HTTP in a subprocess
 (werkzeug's threaded server, one process, TCP_NODELAY), and times, ``--repeat`` times each:
 
-- a 5 deg cone around the Crab (RA 83.633, Dec 22.014), all columns;
+- a 5 deg cone around the Crab (RA 83.633, Dec 22.014), all columns, as an anonymous user
+  and as a member of the group of a private window in the cone (both under the access rule:
+  PostgreSQL's security-barrier view, SQLite's guarded columns), and, as the floor, the
+  same cone in SQL on the bare table, as the database's owner would run it;
 - a time range with TOP 1000;
 - a GROUP BY revolution count;
 - a 100,000-row result in VOTable BINARY2.
 
 "TAP" is a GET of /tap/sync read to its last byte (parse, translation, execution, VOTable
-rendering and HTTP); "raw" is the translated SQL executed on the same database from this
+rendering and HTTP); "raw" is the translated SQL (after its settings, on PostgreSQL) executed
+on the same database from this
 process with the DBAPI cursor, every row fetched. The serialization rate renders the
 100,000 rows (fetched first) with Hera's BINARY2 renderer, and with astropy (a Table built
 from the rows, ``votable.from_table`` + ``to_xml`` in BINARY2), each in a child process of
@@ -101,8 +105,10 @@ class Backend:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)'))
 
 
-def load(backend: Backend, rows: int) -> float:
-    from vo_service import create_app
+def load(backend: Backend, rows: int) -> tuple[float, str, str]:
+    """Load the windows; returns the seconds, and the token and group of a user who is a
+    member of the group of a private window in the Crab cone."""
+    from vo_service import create_app, users
     from vo_service.app import init_database
     app = create_app({"HERA_DATA_DIR": str(backend.workdir / "data"), "HERA_DATABASE_URL": backend.url})
     init_database(app)
@@ -112,8 +118,14 @@ def load(backend: Backend, rows: int) -> float:
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     seconds = time.perf_counter() - t0
+    with engine.connect() as conn:
+        group = conn.execute(text(
+            "SELECT proprietary_group FROM integral.scw WHERE status = 'private' ORDER BY "
+            "CASE WHEN ra BETWEEN 78 AND 89 AND dec BETWEEN 17 AND 27 THEN 0 ELSE 1 END, scw_id "
+            "LIMIT 1")).scalar()
+    token = users.add_user(engine, "member", [group] if group else [])
     engine.dispose()
-    return seconds
+    return seconds, token, group
 
 
 # -- timing ------------------------------------------------------------------------------------
@@ -122,13 +134,13 @@ def stats(times: list[float]) -> tuple[float, float]:
     return statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
 
 
-def time_tap(session, base: str, query: str, repeat: int) -> tuple[list[float], int]:
+def time_tap(session, base: str, query: str, repeat: int, headers=None) -> tuple[list[float], int]:
     params = {"REQUEST": "doQuery", "LANG": "ADQL", "QUERY": query, "FORMAT": "votable/b2",
               "MAXREC": str(BIG + 1000)}
     times, size = [], 0
     for _ in range(repeat):
         t0 = time.perf_counter()
-        r = session.get(f"{base}/tap/sync", params=params)
+        r = session.get(f"{base}/tap/sync", params=params, headers=headers)
         body = r.content
         times.append(time.perf_counter() - t0)
         if r.status_code != 200 or b'value="ERROR"' in body[-2000:]:
@@ -137,14 +149,16 @@ def time_tap(session, base: str, query: str, repeat: int) -> tuple[list[float], 
     return times, size
 
 
-def time_raw(engine, sql: str, repeat: int) -> tuple[list[float], int]:
+def time_raw(engine, tr: adql.Translation, repeat: int) -> tuple[list[float], int]:
     times, n = [], 0
     raw = engine.raw_connection()
     try:
         for _ in range(repeat):
             t0 = time.perf_counter()
             cur = raw.cursor()
-            cur.execute(sql)
+            for statement in tr.setup:
+                cur.execute(statement)
+            cur.execute(tr.sql)
             n = len(cur.fetchall())
             cur.close()
             times.append(time.perf_counter() - t0)
@@ -168,6 +182,8 @@ def time_parts(engine, tableset, query: str, repeat: int) -> tuple[float, float,
             tr = adql.translate(tree, tableset, engine.dialect.name, maxrec=BIG + 1001)
             t2 = time.perf_counter()
             cur = raw.cursor()
+            for statement in tr.setup:
+                cur.execute(statement)
             cur.execute(tr.sql)
             rows = cur.fetchall()
             cur.close()
@@ -182,6 +198,21 @@ def time_parts(engine, tableset, query: str, repeat: int) -> tuple[float, float,
     finally:
         raw.close()
     return statistics.median(parse), statistics.median(translate), statistics.median(render)
+
+
+def _owner_cone_sql(dialect: str) -> str:
+    """The Crab cone as the database's owner writes it on the bare table, with no access
+    rule: what the spatial index alone costs."""
+    if dialect == "postgresql":
+        return ("SELECT * FROM integral.scw WHERE spoint(radians(ra), radians(dec)) @ "
+                "scircle(spoint(radians(83.633), radians(22.014)), radians(5))")
+    from tap_catalog.adql import sphere
+    box = sphere.cap_bbox(83.633, 22.014, 5)
+    names = ("xmin", "xmax", "ymin", "ymax", "zmin", "zmax")
+    tests = " AND ".join(f"{names[2 * a + 1]} >= {box[2 * a]!r} AND {names[2 * a]} <= {box[2 * a + 1]!r}"
+                         for a in range(3))
+    return (f"SELECT * FROM integral.scw WHERE rowid IN (SELECT id FROM integral.scw_sky WHERE {tests}) "
+            "AND adql_distance(ra, dec, 83.633, 22.014) <= 5")
 
 
 def vm_hwm_mib(pid: int) -> float:
@@ -206,6 +237,8 @@ def serialize_child(kind: str, url: str) -> dict:
     tr = adql.translate(QUERIES[-1][1], tableset, engine.dialect.name)
     raw = engine.raw_connection()
     cur = raw.cursor()
+    for statement in tr.setup:
+        cur.execute(statement)
     cur.execute(tr.sql)
     rows = cur.fetchall()
     raw.close()
@@ -259,7 +292,7 @@ def bench(name: str, rows: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="hera-bench-tap-") as tmp:
         backend = Backend(name, Path(tmp))
         try:
-            seconds = load(backend, rows)
+            seconds, token, group = load(backend, rows)
             print(f"\n== {name}: {rows:,} science windows loaded in {seconds:.1f} s "
                   f"({rows / seconds:,.0f} rows/s, with indexes, views and ANALYZE)")
             engine = database.make_engine(backend.url)
@@ -279,18 +312,26 @@ def bench(name: str, rows: int, repeat: int) -> None:
                 print(f"HTTP floor (GET /tap, a static page): median {stats(floor[1:])[0] * 1e3:.1f} ms")
                 print(f"{'query':<24}{'rows':>8}{'TAP median':>12}{'p95':>9}{'raw median':>12}{'p95':>9}"
                       f"{'TAP/raw':>9}   of which parse / translate / render")
-                for label, query, selective in QUERIES:
-                    sql = adql.translate(query, tableset, engine.dialect.name).sql
+                member = {"Authorization": f"Bearer {token}"}
+                runs = [(label, query, selective, None, None) for label, query, selective in QUERIES]
+                runs.insert(1, ("cone, group member", QUERIES[0][1], True, member,
+                                frozenset([group] if group else [])))
+                for label, query, selective, headers, groups in runs:
+                    tr = adql.translate(query, tableset, engine.dialect.name, user_groups=groups)
                     n_repeat = repeat if selective else max(3, repeat // 4)
-                    time_tap(session, base, query, 1)  # warm both caches
-                    time_raw(engine, sql, 1)
-                    tap, _ = time_tap(session, base, query, n_repeat)
-                    raw, n = time_raw(engine, sql, n_repeat)
+                    time_tap(session, base, query, 1, headers)  # warm both caches
+                    time_raw(engine, tr, 1)
+                    tap, _ = time_tap(session, base, query, n_repeat, headers)
+                    raw, n = time_raw(engine, tr, n_repeat)
                     (tm, tp), (rm, rp) = stats(tap), stats(raw)
                     parse, translate, render = time_parts(engine, tableset, query, n_repeat)
                     print(f"{label:<24}{n:>8,}{tm * 1e3:>10.1f}ms{tp * 1e3:>7.1f}ms{rm * 1e3:>10.1f}ms"
                           f"{rp * 1e3:>7.1f}ms{tm / rm:>8.2f}×   {parse * 1e3:.1f} / {translate * 1e3:.1f}"
                           f" / {render * 1e3:.1f} ms")
+                owner = _owner_cone_sql(engine.dialect.name)
+                floor_times, n = time_raw(engine, adql.Translation(owner, []), repeat)
+                print(f"{'cone, owner, bare table':<24}{n:>8,}{'':>21}{stats(floor_times)[0] * 1e3:>10.1f}ms"
+                      f"{stats(floor_times)[1] * 1e3:>7.1f}ms   (no access rule: the database's floor)")
                 print(f"server peak resident memory: {vm_hwm_mib(server.pid):.0f} MiB "
                       f"(after start-up and the first query: {rss_before:.0f} MiB)")
             finally:
