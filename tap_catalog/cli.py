@@ -32,7 +32,7 @@ def _engine(database_url: str | None):
 
 def _app_database_url() -> str | None:
     """HERA_DATABASE_URL of the Flask app: the current one, or the one the ``hera``
-    command (a FlaskGroup) would load."""
+    command would build (its ScriptInfo)."""
     from flask import current_app
     from flask.cli import ScriptInfo
 
@@ -50,6 +50,12 @@ def _app_database_url() -> str | None:
         return None
     with app.app_context():
         return current_app.config.get("HERA_DATABASE_URL")
+
+
+def _where(engine) -> str:
+    """The database a command wrote to, in its report: one run with another HERA_DATA_DIR
+    (or from another folder) than the service's is seen at once."""
+    return f"database {engine.url.render_as_string(hide_password=True)}"
 
 
 def _prepare(engine, tableset: TableSet) -> None:
@@ -72,7 +78,7 @@ def init(database_url, drop):
     if drop:
         database.drop_catalog(engine, tableset)
     _prepare(engine, tableset)
-    click.echo(f"catalogue ready: {', '.join(tableset.table_names())}")
+    click.echo(f"catalogue ready in {_where(engine)}: {', '.join(tableset.table_names())}")
 
 
 @catalog.command("ingest")
@@ -89,7 +95,7 @@ def ingest(database_url, files, progress):
         counts = ingest_files(engine, tableset, files, progress=progress)
     except IngestError as err:
         raise click.ClickException(f"nothing ingested: {err}")
-    click.echo(f"ingested {counts['read']} science windows from {counts['files']} file(s)")
+    click.echo(f"ingested {counts['read']} science windows from {counts['files']} file(s) into {_where(engine)}")
 
 
 @catalog.command("refresh")
@@ -102,7 +108,7 @@ def refresh(database_url):
     engine = _engine(database_url)
     with engine.begin() as conn:
         n = refresh_revolutions(conn)
-    click.echo(f"refreshed {n} revolutions")
+    click.echo(f"refreshed {n} revolutions in {_where(engine)}")
 
 
 @catalog.command("demo")
@@ -131,4 +137,4 @@ def demo_command(database_url, rows, seed, csv_path, append, progress):
     engine = _engine(database_url)
     _prepare(engine, tableset)
     n = demo.load(engine, tableset, demo.generate(rows, seed), replace=not append, progress=progress)
-    click.echo(f"loaded {n} science windows (seed {seed})")
+    click.echo(f"loaded {n} science windows (seed {seed}) into {_where(engine)}")

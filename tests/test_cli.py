@@ -106,6 +106,15 @@ def test_user_commands_say_which_database_they_wrote_to(env, tmp_path):
     assert f"database sqlite:///{data_dir / 'hera.sqlite'}" in listed.stderr
 
 
+def test_catalogue_commands_say_which_database_they_wrote_to(env, tmp_path):
+    loaded = hera(["catalog", "demo", "--rows", "20", "--no-progress"], env, tmp_path)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == (f"loaded 20 science windows (seed 0) into database "
+                                     f"sqlite:///{tmp_path / 'hera-data' / 'hera.sqlite'}")
+    refreshed = hera(["catalog", "refresh"], env, tmp_path)
+    assert refreshed.stdout.strip().endswith(f"revolutions in database sqlite:///{tmp_path / 'hera-data' / 'hera.sqlite'}")
+
+
 def test_a_database_password_is_not_printed(env, tmp_path, postgres_database_url):
     from sqlalchemy.engine import make_url
 
