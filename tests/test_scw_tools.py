@@ -111,6 +111,47 @@ def test_off_axis_angles_are_the_great_circle_distances_of_astropy(tmp_path):
     assert table["off_axis"].unit == u.deg
 
 
+def test_the_coverage_plot_is_titled_with_the_sources_name_or_position(tmp_path):
+    from PIL import Image
+
+    result, table = run_coverage(tmp_path, scw_rows([(83.6, 22.0), (84.0, 22.3)]), ra=83.633, dec=22.0145)
+    assert set(table["source"]) == {"RA 83.6330 Dec +22.0145"}
+    assert Image.open(tmp_path / "cov.png").text["Title"] == "INTEGRAL coverage of RA 83.6330 Dec +22.0145"
+    sources = Table({"name": ["Crab", "Vela X-1"], "ra": [83.633, 135.5286], "dec": [22.0145, -40.5547]})
+    run_coverage(tmp_path, scw_rows([(83.6, 22.0)]), sources=sources)
+    assert Image.open(tmp_path / "cov.png").text["Title"] == "INTEGRAL coverage of Crab, Vela X-1"
+
+
+@pytest.mark.parametrize("n_sources", [1, 3])
+@pytest.mark.parametrize("days", [0.01, 0.3, 1.2, 400.0, 3000.0])
+def test_the_coverage_plot_keeps_every_tick_label_inside_the_image_and_apart(n_sources, days):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from tools_registry.scw.coverage import cumulative_figure
+
+    n, names = 30, ["Crab", "Vela X-1", "Cyg X-1"][:n_sources]
+    start = np.tile(58849.0 + np.linspace(0, days, n), n_sources)
+    table = Table({"source": np.repeat(names, n), "instrument": ["isgri"] * n * n_sources, "start_time": start,
+                   "end_time": start + days / n / 2, "effective_time": np.full(n * n_sources, 1800.0)})
+    figure = cumulative_figure(table, names, ["isgri"])
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    assert [axes.get_title() for axes in figure.axes] == names
+    width, height = canvas.get_width_height()
+    for axes in figure.axes:
+        (x0, x1), (y0, y1) = sorted(axes.get_xlim()), sorted(axes.get_ylim())
+        # the labels drawn: matplotlib also lists ticks just outside the view, never drawn
+        xlabels = [t for t in axes.get_xticklabels() if t.get_text() and x0 <= t.get_position()[0] <= x1]
+        ylabels = [t for t in axes.get_yticklabels() if t.get_text() and y0 <= t.get_position()[1] <= y1]
+        assert len(xlabels) >= 3 and len(ylabels) >= 3
+        for label in xlabels + ylabels:
+            box = label.get_window_extent(renderer)
+            assert box.x0 >= 0 and box.x1 <= width and box.y0 >= 0 and box.y1 <= height, label.get_text()
+        xboxes = sorted((t.get_window_extent(renderer) for t in xlabels), key=lambda b: b.x0)
+        assert all(left.x1 + 5 <= right.x0 for left, right in zip(xboxes, xboxes[1:])), "tick labels touch"
+
+
 # Per instrument: (direction relative to the Y axis, separation, expected fraction with a
 # known roll, expected fraction without).
 PLACEMENTS = {

@@ -15,6 +15,7 @@ from astropy import units as u
 from astropy.table import Column, Table
 from astropy.time import Time
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from tools_registry import compressed
 from tools_registry.filename import output_path, split_input
@@ -235,7 +236,8 @@ def _read_sources(ra, dec, sources):
     if sources is None:
         if ra is None or dec is None:
             raise ValueError("give a source: ra and dec in degrees, or sources (a table of sources)")
-        names, ras, decs = np.array(["source"]), np.array([float(ra)]), np.array([float(dec)])
+        ras, decs = np.array([float(ra)]), np.array([float(dec)])
+        names = np.array([position_name(ras[0], decs[0])])
     else:
         table = _read_table(sources, "sources")
         if len(table) == 0:
@@ -255,6 +257,14 @@ def _read_sources(ra, dec, sources):
     if np.any(np.abs(decs) > 90):
         raise ValueError("source position: dec must lie in [-90, 90] degrees")
     return names, np.mod(ras, 360.0), decs
+
+
+def position_name(ra: float, dec: float) -> str:
+    """The name of a source given by its position alone, as the table and the plot show
+    it (ASCII: FITS strings are)."""
+    if not (np.isfinite(ra) and np.isfinite(dec)):
+        return f"RA {ra} Dec {dec}"  # refused just after; the name only has to exist
+    return f"RA {ra % 360.0:.4f} Dec {dec:+.4f}"
 
 
 def _unit_vectors(ra_deg, dec_deg):
@@ -341,14 +351,29 @@ _LINESTYLES = ("-", "--", "-.", ":", (0, (6, 2, 1, 2, 1, 2)))
 
 
 def _plot_cumulative(table, source_names, instruments, path):
-    """One panel per source (the first PLOTTED_SOURCES), one line per instrument."""
+    """Draw :func:`cumulative_figure` into the PNG ``path``; the number of panels."""
+    figure = cumulative_figure(table, source_names, instruments)
+    shown = [axes.get_title() for axes in figure.axes]
+    try:
+        figure.savefig(path, format="png", dpi=100,
+                       metadata={"Title": "INTEGRAL coverage of " + ", ".join(shown)})
+    except OSError as error:
+        raise ValueError(f"plotfile: cannot write {path!r} ({error})") from error
+    return len(shown)
+
+
+def cumulative_figure(table, source_names, instruments) -> Figure:
+    """One panel per source (the first PLOTTED_SOURCES), titled with its name, one line
+    per instrument."""
     shown = list(source_names[:PLOTTED_SOURCES])
     columns = min(3, len(shown))
     rows = -(-len(shown) // columns)
-    figure = Figure(figsize=(5.5 * columns, 3.6 * rows + 0.8))
+    width = 5.5 * columns
+    figure = Figure(figsize=(width, 3.6 * rows + 0.8))
     # Fixed margins and one legend: a layout engine and a legend per panel double the drawing time.
-    figure.subplots_adjust(left=0.8 / (5.5 * columns), right=0.98, bottom=0.6 / (3.6 * rows + 0.8),
-                           top=1 - 0.8 / (3.6 * rows + 0.8), hspace=0.45, wspace=0.3)
+    # The right margin (0.45 in) holds the half of the last tick label that lies past the axis.
+    figure.subplots_adjust(left=0.8 / width, right=1 - 0.45 / width, bottom=0.6 / (3.6 * rows + 0.8),
+                           top=1 - 0.8 / (3.6 * rows + 0.8), hspace=0.45, wspace=0.35)
     for index, name in enumerate(shown):
         axes = figure.add_subplot(rows, columns, index + 1)
         for line, instrument in enumerate(instruments):
@@ -365,13 +390,10 @@ def _plot_cumulative(table, source_names, instruments, path):
         axes.set_title(name)
         axes.set_xlabel("time (MJD)")
         axes.ticklabel_format(axis="x", useOffset=False, style="plain")
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=4))  # full MJDs are wide: few enough not to touch
         axes.set_ylabel("cumulative effective exposure (ks)")
         axes.grid(alpha=0.3)
     figure.legend(*axes.get_legend_handles_labels(), loc="upper left", ncols=len(instruments), fontsize="small")
     if len(source_names) > len(shown):
         figure.suptitle(f"first {len(shown)} of {len(source_names)} sources (all are in the table)", x=0.7)
-    try:
-        figure.savefig(path, format="png", dpi=100)
-    except OSError as error:
-        raise ValueError(f"plotfile: cannot write {path!r} ({error})") from error
-    return len(shown)
+    return figure
