@@ -413,3 +413,67 @@ def test_a_tool_form_says_what_is_missing_and_what_the_service_refused(live_serv
     wait(browser, lambda d: "not created" in by_id(d, "tool-status").text)
     assert "nowhere/none.fits" in by_id(browser, "tool-status").text  # the service's own message
     assert "/ui/tools/scw_coverage" in browser.current_url
+
+
+#: what the pages draw outside the box that holds it: (box, element, right edge, box's right edge)
+OVERFLOW = """
+const out = [];
+for (const box of document.querySelectorAll(arguments[0])) {
+  const edge = box.getBoundingClientRect().right;
+  for (const el of box.querySelectorAll('table, th, td, a, dd')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > edge + 0.5) out.push([box.id || box.className, el.tagName, el.textContent.slice(0, 40),
+                                                   Math.round(r.right), Math.round(edge)]);
+  }
+}
+return out;
+"""
+
+#: the selected option of a <select> that does not fit in it (text width measured in its font;
+#: 20 px are the arrow's)
+CUT_OPTION = """
+const s = arguments[0], cs = getComputedStyle(s), ctx = document.createElement('canvas').getContext('2d');
+ctx.font = cs.font;
+return ctx.measureText(s.options[s.selectedIndex].text).width
+       - (s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20);
+"""
+
+
+def test_long_parameters_stay_inside_the_job_page_and_the_jobs_list_fits_1400_px(app, live_server, browser, alice,
+                                                                                 tmp_path):
+    from astropy.table import Table
+
+    headers = {"Authorization": f"Bearer {alice}"}
+    long_name = "selections/crab_scw_with_a_rather_long_name_2003_2024_all_pointings"
+    Table({"GOOD_ISGRI": [1.0], "RA_X": [1.0]}).write(tmp_path / "t.fits")
+    requests.put(f"{live_server}/workspace/{long_name}.fits", headers=headers,
+                 data=(tmp_path / "t.fits").read_bytes()).raise_for_status()
+    jobs = []
+    for i in range(3):
+        r = requests.post(live_server + "/tools/fselect", headers=headers, allow_redirects=False, data={
+            "infile": f"{long_name}.fits[1][GOOD_ISGRI > 1000 && RA_X > 0]",
+            "outfile": f"{long_name}_selected_by_isgri_time_and_pointing_direction.fits",
+            "expr": "GOOD_ISGRI > 1000 && (RA_X - 83.633)**2 < 100 && RA_X > 0 && GOOD_ISGRI < 1e9 && RA_X < 360",
+            "RUNID": f"a-run-id-that-is-fairly-long-{i}"})
+        assert r.status_code == 303, r.text
+        jobs.append(r.headers["Location"].rsplit("/", 1)[-1])
+    browser.set_window_size(1400, 1000)
+    sign_in(browser, live_server, alice)
+
+    browser.get(f"{live_server}/ui/jobs/{jobs[0]}")
+    assert by_id(browser, "parameters").is_displayed()
+    assert browser.execute_script(OVERFLOW, ".card") == []
+
+    browser.get(live_server + "/ui/jobs")
+    assert len(css(browser, "#jobs-table tbody tr")) == 3
+    assert browser.execute_script(OVERFLOW, ".scroll") == []
+    width, room = browser.execute_script("const s = document.querySelector('.scroll'); "
+                                         "return [s.scrollWidth, s.clientWidth];")
+    assert width <= room, "the jobs list scrolls sideways: its last columns are cut off"
+    created = css(browser, "#jobs-table tbody td.when")[0]
+    assert created.text.replace("\n", " ").startswith("20")  # the date is there, whole
+
+    browser.get(live_server + "/ui/select")
+    for option in ("", "pointing", "slew"):
+        browser.execute_script("arguments[0].value = arguments[1];", by_id(browser, "scw_type"), option)
+        assert browser.execute_script(CUT_OPTION, by_id(browser, "scw_type")) <= 0, option
