@@ -48,7 +48,7 @@ def why_not_public(ip: IPAddress) -> str | None:
     via = f" (it reaches {reached})" if reached != ip else ""
     for test, name in ((reached.is_unspecified, "unspecified"), (reached.is_loopback, "loopback"),
                        (reached.is_link_local, "link-local"), (reached.is_multicast, "multicast"),
-                       (reached.is_private, "private"), (reached.is_reserved, "reserved")):
+                       (reached.is_reserved, "reserved"), (reached.is_private, "private")):
         if test:
             return f"a {name} address{via}"
     if not reached.is_global:  # shared address space 100.64/10, documentation ranges, …

@@ -125,8 +125,8 @@ class CheckedSession(requests.Session):
 
     def prepare_request(self, request):
         # the URL as the caller wrote it, before requests re-encodes a backslash into %5C
-        if isinstance(request.url, str):
-            urls.refuse_ambiguous_characters(request.url)
+        # (the adapter checks the prepared URL of each hop again)
+        urls.parse(request.url)
         return super().prepare_request(request)
 
     def get_redirect_target(self, resp):

@@ -52,7 +52,8 @@ def valid(document: bytes) -> etree._Element:
 
 @pytest.fixture
 def config(config):
-    config.update({"HERA_WORKSPACE_IMPORT_HOSTS": "127.0.0.1", "HERA_FETCH_ALLOW": "127.0.0.1"})
+    # 10.255.255.1: an archive host listed for imports whose private address is not allowed
+    config.update({"HERA_WORKSPACE_IMPORT_HOSTS": "127.0.0.1 10.255.255.1", "HERA_FETCH_ALLOW": "127.0.0.1"})
     return config
 
 
@@ -300,6 +301,11 @@ def remote():
                 self.send_header("Location", "/votable")
                 self.end_headers()
                 return
+            if self.path == "/to-private":  # a hop to an address the service may not reach
+                self.send_response(302)
+                self.send_header("Location", "http://10.255.255.1/votable")
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/x-votable+xml")
             self.send_header("Content-Length", str(len(payload)))
@@ -328,7 +334,20 @@ def test_async_pull_to_vospace_from_a_host_not_allowed_ends_in_error(alice, work
     job = run_transfer(alice, transfer_doc(uri("x.vot"), "pullToVoSpace", HTTPGET, "http://localhost:9/x"))
     assert job.findtext("uws:phase", namespaces=NS) == "ERROR"
     error = alice.get(job.get("url") + "/error").text
-    assert "PermissionDenied" in error and "not allowed" in error
+    assert "PermissionDenied" in error and "HERA_WORKSPACE_IMPORT_HOSTS" in error
+    assert alice.get(alice.root + "/workspace/x.vot").status_code == 404
+
+
+def test_async_pull_to_vospace_refused_by_the_fetch_policy_ends_in_error(alice, worker, remote):
+    """A redirect from the listed 127.0.0.1 to a non-listed private address, and the
+    backslash trick, end the transfer job in ERROR with the refusal as its message."""
+    base, _ = remote
+    for endpoint, fault, words in [(f"{base}/to-private", "PermissionDenied", ["10.255.255.1", "HERA_FETCH_ALLOW"]),
+                                   (f"{base}\\@example.org/x", "InvalidArgument", ["backslash"])]:
+        job = run_transfer(alice, transfer_doc(uri("x.vot"), "pullToVoSpace", HTTPGET, endpoint))
+        assert job.findtext("uws:phase", namespaces=NS) == "ERROR"
+        error = alice.get(job.get("url") + "/error").text
+        assert error.startswith(fault) and all(w in error for w in words), error
     assert alice.get(alice.root + "/workspace/x.vot").status_code == 404
 
 
