@@ -2,7 +2,9 @@
 
 - a job whose destruction time has passed is deleted with its results;
 - an EXECUTING job whose work horse stopped sending heartbeats (killed worker,
-  lost host, OOM) ends in ERROR, with a message saying so;
+  lost host, OOM) ends in ERROR, with a message saying so (not while Redis is younger
+  than the heartbeat timeout: after a restart of Redis the living horses need that long
+  to beat into it again);
 - a QUEUED job that Redis no longer holds (Redis restarted; it keeps nothing on
   disk here) is queued again; one whose RQ job failed outside our code ends in ERROR.
 
@@ -15,6 +17,7 @@ import logging
 import threading
 from datetime import timedelta
 
+from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeoutError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job as RQJob, JobStatus
 
@@ -38,7 +41,11 @@ def sweep(manager: JobManager) -> dict[str, int]:
             counts["destroyed"] += 1
 
     grace = timedelta(seconds=manager.limits.heartbeat_timeout)
-    for job_id in manager.store.ids_in_phase([Phase.EXECUTING], started_before=now - grace):
+    # a Redis younger than the heartbeat timeout was restarted, and the living horses have
+    # not all beaten into it yet: no verdict on them until then
+    redis_fresh = manager.redis.info("server")["uptime_in_seconds"] < manager.limits.heartbeat_timeout
+    running = [] if redis_fresh else manager.store.ids_in_phase([Phase.EXECUTING], started_before=now - grace)
+    for job_id in running:
         if manager.redis.exists(heartbeat_key(job_id)):
             continue
         job = manager.store.get(job_id)
@@ -88,5 +95,7 @@ class Sweeper(threading.Thread):
                     counts = sweep(self.manager)
                     if any(counts.values()):
                         log.info("sweeper: %s", counts)
+            except (RedisConnectionError, RedisTimeoutError) as err:
+                log.warning("sweeper: Redis does not answer (%s); trying again in %s s", err, self.interval)
             except Exception:
                 log.exception("sweeper pass failed; trying again in %s s", self.interval)

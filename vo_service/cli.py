@@ -172,9 +172,7 @@ def worker(burst, name, preload):
     every job."""
     import importlib
 
-    from rq import Queue, Worker
-
-    from uws import runner
+    from uws import runner, worker as uws_worker
     from uws.sweeper import Sweeper
 
     hera = current_app.extensions["hera"]
@@ -186,8 +184,8 @@ def worker(burst, name, preload):
     for module in sorted(executors) + list(preload):
         importlib.import_module(module)
     Sweeper(hera.jobs, float(current_app.config["HERA_SWEEP_INTERVAL"])).start()
-    queue = Queue(current_app.config["HERA_QUEUE"], connection=hera.redis)
-    Worker([queue], connection=hera.redis, name=name).work(burst=burst, logging_level="WARNING")
+    # survives a restart of Redis: waits for it to come back, then goes on
+    uws_worker.work(hera.redis, current_app.config["HERA_QUEUE"], name=name, burst=burst)
 
 
 def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:

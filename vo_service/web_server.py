@@ -21,7 +21,8 @@ class WebServer(BaseApplication):
         self.settings = {
             "bind": bind,
             "workers": workers,
-            "worker_class": "gevent",
+            # gevent, and every client blocked in a UWS WAIT is answered when a worker stops
+            "worker_class": "vo_service.gunicorn_worker.HeraGeventWorker",
             "worker_connections": 2000,
             "timeout": 120,
             "accesslog": None,
