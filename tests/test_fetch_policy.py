@@ -414,3 +414,21 @@ def test_workspace_import_refusals_are_json_errors(app, servers):
     r = client.post("/workspace/x", data={"action": "import", "url": f"{origin.url}/ok"}, headers=auth)
     assert r.status_code == 201 and client.get("/workspace/x", headers=auth).data == b"imported"
     assert target.seen == []
+
+
+# -- the session a library is given --------------------------------------------------------------
+
+def test_pyvo_runs_sync_and_async_queries_through_the_checked_session(live_server, worker):
+    """pyvo given the checked session: the sync query, and the async job's creation,
+    303 redirects, phase polling and result download all pass the check; without
+    127.0.0.1 listed the very first request is refused."""
+    import pyvo
+
+    query = "SELECT table_name FROM tap_schema.tables WHERE table_name = 'tap_schema.tables'"
+    service = pyvo.dal.TAPService(live_server + "/tap", session=checked_session(LISTED))
+    assert list(service.run_sync(query).to_table()["table_name"]) == ["tap_schema.tables"]
+    assert list(service.run_async(query).to_table()["table_name"]) == ["tap_schema.tables"]
+    refused = pyvo.dal.TAPService(live_server + "/tap", session=checked_session(NOTHING_LISTED))
+    with pytest.raises(pyvo.dal.DALAccessError) as err:  # pyvo's own error, as for any failed request
+        refused.run_sync(query)
+    assert "loopback" in str(err.value) and "HERA_FETCH_ALLOW" in str(err.value)
