@@ -57,6 +57,9 @@ class FetchPolicy:
             try:
                 networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
             except ValueError:
+                if "/" in entry or ":" in entry:  # meant as an address or network: say so at start
+                    raise ValueError(f"HERA_FETCH_ALLOW: {entry!r} is neither an IP address, "
+                                     "a network nor a host name") from None
                 hosts.append(entry)
         return cls(allowed_networks=tuple(networks), allowed_names=tuple(hosts),
                    timeout=float(config.get("HERA_FETCH_TIMEOUT", cls.timeout)),

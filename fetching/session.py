@@ -45,15 +45,16 @@ class _PinnedConnectionMixin:
     def _new_conn(self) -> socket.socket:
         failure = None
         for address in self.checked_addresses:
+            where = address if address == self.host else f"{self.host} ({address})"
             try:
                 return urllib3_connection.create_connection(
                     (address, self.port), self.timeout, source_address=self.source_address,
                     socket_options=self.socket_options)
             except TimeoutError:
-                failure = ConnectTimeoutError(self, f"connection to {self.host} ({address}) timed out "
+                failure = ConnectTimeoutError(self, f"connection to {where} timed out "
                                                     f"(connect timeout={self.timeout})")
             except OSError as err:
-                failure = NewConnectionError(self, f"cannot connect to {self.host} ({address}): {err}")
+                failure = NewConnectionError(self, f"cannot connect to {where}: {err}")
         raise failure or NewConnectionError(self, f"{self.host} has no checked address")
 
 
@@ -88,7 +89,8 @@ class CheckedAdapter(HTTPAdapter):
                                "this service, would choose the address)", 400)
         target = urls.parse(request.url)
         found = tuple(self.policy.addresses(target))
-        key = (target.scheme, target.host, target.port, found)
+        # a pool per TLS setting too: its connections were verified (or not) with it
+        key = (target.scheme, target.host, target.port, found, repr(verify), repr(cert))
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
@@ -211,5 +213,7 @@ def download(url: str, policy: FetchPolicy, *, max_bytes: int | None = None,
 def _reason(err: requests.RequestException) -> str:
     """The innermost cause of a requests error, without urllib3's wrapping."""
     cause = err.args[0] if err.args else err
-    reason = getattr(cause, "reason", None)
-    return str(reason or cause)
+    reason = getattr(cause, "reason", None) or cause
+    text = str(reason)
+    conn = getattr(reason, "conn", None)  # urllib3 prefixes the connection object's repr
+    return text.removeprefix(f"{conn}: ") if conn is not None else text

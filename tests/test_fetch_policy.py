@@ -190,6 +190,9 @@ def test_the_allow_setting_takes_addresses_networks_and_names(resolver):
             allow.addresses(urls.parse(f"http://{host}/"))
     assert FetchPolicy.from_config({"HERA_FETCH_ALLOW": "127.0.0.1, 10.0.0.0/8"}).allowed_networks == (
         ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8"))
+    for typo in ("10.0.0.0/33", "fd00::1::2", "10.0.0.1/8x"):
+        with pytest.raises(ValueError, match="HERA_FETCH_ALLOW"):
+            FetchPolicy.from_config({"HERA_FETCH_ALLOW": typo})
 
 
 def test_a_dns_name_that_resolves_to_loopback_is_refused(servers):
@@ -352,6 +355,12 @@ def test_an_http_error_and_an_unknown_host_are_fetch_errors(servers):
     assert err.value.status == 502 and "HTTP 404" in err.value.message
     with pytest.raises(FetchError, match="cannot resolve"):
         download("http://no-such-host.invalid/", LISTED)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # nobody listens
+    with pytest.raises(FetchError) as err:
+        download(f"http://127.0.0.1:{closed.getsockname()[1]}/", LISTED)
+    closed.close()
+    assert err.value.status == 502 and "cannot connect to 127.0.0.1: " in err.value.message
 
 
 @pytest.mark.parametrize("retired", ["HERA_TAP_UPLOAD_ALLOW_PRIVATE", "HERA_WORKSPACE_IMPORT_ALLOW_PRIVATE"])
