@@ -32,12 +32,22 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
 
+#: the credentials of the benchmark's user, set in main()
+AUTH: dict[str, str] = {}
+
+
+def signed_in() -> requests.Session:
+    session = requests.Session()
+    session.headers.update(AUTH)
+    return session
+
+
 class Service:
     def __init__(self, env, port, web_workers):
         self.env, self.port = env, port
         self.url = f"http://127.0.0.1:{port}"
         self.web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(web_workers),
+            [sys.executable, "-m", "gunicorn", "-k", "vo_service.gunicorn_worker.HeraGeventWorker", "-w", str(web_workers),
              "--worker-connections", "4000", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
              "uws_trivial_app:app"], env=env, cwd=HERE, start_new_session=True)
         self.workers = []
@@ -80,7 +90,7 @@ def submit(url, n, clients):
 
     def session():
         if not hasattr(local, "s"):
-            local.s = requests.Session()
+            local.s = signed_in()
         return local.s
 
     started = time.perf_counter()
@@ -108,14 +118,14 @@ def drain(url, n, started):
     """Rate at which the ``n`` submitted jobs were executed, from the workers' start
     (``started``, perf_counter) until none is QUEUED or EXECUTING any more (jobs/s)."""
     while True:
-        body = requests.get(url + "/trivial", params={"PHASE": ["QUEUED", "EXECUTING"]}).text
+        body = signed_in().get(url + "/trivial", params={"PHASE": ["QUEUED", "EXECUTING"]}).text
         if "<uws:jobref" not in body:
             return n / (time.perf_counter() - started)
         time.sleep(0.2)
 
 
 def latency(url, n):
-    s = requests.Session()
+    s = signed_in()
     times = []
     for _ in range(n):
         started = time.perf_counter()
@@ -129,14 +139,14 @@ def latency(url, n):
 
 
 def waiters(url, n, probes):
-    s = requests.Session()
+    s = signed_in()
     jobs = [s.post(url + "/trivial", allow_redirects=False).headers["Location"] for _ in range(n)]
     started = threading.Barrier(n + 1)
     done = []
 
     def wait(job):
         started.wait()
-        r = requests.get(job, params={"WAIT": "60"}, timeout=120)
+        r = signed_in().get(job, params={"WAIT": "60"}, timeout=120)
         done.append(r.status_code)
 
     threads = [threading.Thread(target=wait, args=(j,), daemon=True) for j in jobs]
@@ -173,6 +183,10 @@ def main():
            "PYTHONPATH": os.pathsep.join([str(HERE), str(REPO)])}
     redis = Redis.from_url(redis_url)
     subprocess.run([sys.executable, "-m", "vo_service.cli", "init"], env=env, check=True, cwd=HERE)
+    # the jobs belong to a user: anonymous clients are shown no job list (docs/uws.md)
+    added = subprocess.run([sys.executable, "-m", "vo_service.cli", "user", "add", "bench"], env=env,
+                           check=True, cwd=HERE, capture_output=True, text=True)
+    AUTH["Authorization"] = "Bearer " + added.stdout.strip().splitlines()[-1]
     service = Service(env, free_port(), args.web_workers)
     try:
         rq_rate = raw_rq(redis, queue + "-raw", args.jobs, args.clients)
