@@ -64,8 +64,12 @@ def test_a_new_job_is_pending_and_its_document_is_valid_uws_1_1(client):
     assert abs((datetime.now(timezone.utc) - created).total_seconds()) < 60
 
 
-def test_job_list_filters_by_phase_after_and_last(client, alice):
+def test_job_list_filters_by_phase_after_and_last(app, client, alice):
     ids = [create(client, headers=alice) for _ in range(3)]
+    # three jobs created within one millisecond, as a fast machine creates them
+    store, first = app.extensions["uws"].store, datetime(2026, 3, 1, 12, 0, 0, 123100, tzinfo=timezone.utc)
+    for i, job_id in enumerate(ids):
+        store.update(job_id, creation_time=first + timedelta(microseconds=300 * i))
     client.post(f"/test-jobs/{ids[0]}/phase", data={"PHASE": "ABORT"}, headers=alice)
     root = assert_valid("UWS.xsd", client.get("/test-jobs", headers=alice).data)
     assert [ref.get("id") for ref in root.findall("uws:jobref", NS)] == ids
@@ -75,10 +79,20 @@ def test_job_list_filters_by_phase_after_and_last(client, alice):
     assert len(etree.fromstring(both).findall("uws:jobref", NS)) == 3
     last = etree.fromstring(client.get("/test-jobs?LAST=2", headers=alice).data)
     assert [ref.get("id") for ref in last.findall("uws:jobref", NS)] == [ids[2], ids[1]]
-    created = etree.fromstring(client.get(f"/test-jobs/{ids[1]}", headers=alice).data).findtext(
-        "uws:creationTime", namespaces=NS)
-    after = etree.fromstring(client.get("/test-jobs", query_string={"AFTER": created}, headers=alice).data)
-    assert [ref.get("id") for ref in after.findall("uws:jobref", NS)] == [ids[2]]
+
+    def after(when):
+        listing = etree.fromstring(client.get("/test-jobs", query_string={"AFTER": when}, headers=alice).data)
+        return [ref.get("id") for ref in listing.findall("uws:jobref", NS)]
+
+    created = [etree.fromstring(client.get(f"/test-jobs/{i}", headers=alice).data).findtext(
+        "uws:creationTime", namespaces=NS) for i in ids]
+    assert created == ["2026-03-01T12:00:00.123100Z", "2026-03-01T12:00:00.123400Z", "2026-03-01T12:00:00.123700Z"]
+    # UWS 1.1 AFTER: the jobs created after the time given, strictly; a job's own time excludes it
+    assert after(created[1]) == [ids[2]]
+    assert after(created[0]) == ids[1:]
+    assert after(created[2]) == []
+    assert after("2026-03-01T12:00:00.123Z") == ids
+    assert after("2026-03-01T13:00:00.123400+01:00") == [ids[2]]
 
 
 def test_archived_jobs_are_listed_only_when_asked_for(app, client, alice):

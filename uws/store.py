@@ -43,10 +43,10 @@ jobs_table = Table(
 
 
 def utcnow() -> datetime:
-    """Now, to the millisecond: the precision of the documents, so that a time read
-    from a document (say, for AFTER) compares equal to the stored one."""
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+    """Now, at full (microsecond) precision, as documents show it: rounded to the
+    millisecond, jobs created within one millisecond had equal times, and a strict AFTER
+    (UWS 1.1: the jobs created after the time given) hid one of them."""
+    return datetime.now(timezone.utc)
 
 
 def _naive(t: datetime | None) -> datetime | None:

@@ -20,8 +20,10 @@ def _q(tag: str) -> str:
 
 
 def isoformat(t: datetime) -> str:
-    """ISO 8601 in UTC with a Z, millisecond precision, as DALI timestamps."""
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    """ISO 8601 in UTC with a Z, to the microsecond the store keeps: a time read from a
+    document (say, for AFTER) is then the job's own time, and two jobs created within
+    one millisecond still have different times."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _text(parent, tag: str, value, nillable: bool = False):
