@@ -13,7 +13,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from uws import JobList
-from uws.binding import mount
+from uws.binding import mount, upload_name_problem
 from vo_service import auth
 from workspace import tap_saving
 
@@ -80,6 +80,15 @@ def _inline_upload(name: str):
     return storage.stream if storage is not None else None
 
 
+def _check_upload_names():
+    """The same rule for the names of multipart file parts as on /tap/async, where
+    they become file names: a sync query is refused what an async one would be."""
+    for field, storage in request.files.items(multi=True):
+        problem = upload_name_problem(field, storage.filename)
+        if problem:
+            raise query.TapError(problem)
+
+
 def _ended_cleanly(chunks):
     """The result's chunks; an error after the first rows has already been written into
     the document (QUERY_STATUS ERROR after the rows): the response then ends normally,
@@ -94,6 +103,7 @@ def _ended_cleanly(chunks):
 def sync():
     hera = _hera()
     limits = hera.tap_limits
+    _check_upload_names()
     tap_request = query.parse_parameters(request.values.to_dict(), limits)
     uploads = query.read_uploads(tap_request, _inline_upload, limits)
     chunks = query.execute(hera.engine, hera.tableset, tap_request, uploads=uploads,

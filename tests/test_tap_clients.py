@@ -138,6 +138,21 @@ def test_astroquery_tapplus(tap_url):
     assert "integral.scw" in {t.get_qualified_name() for t in tap.load_tables(only_names=True)}
 
 
+def test_astroquery_tapplus_upload(tap_url, tmp_path):
+    """TapPlus sends its multipart body with an unquoted boundary (``boundary====17…===``),
+    which the service reads all the same (vo_service.multipart_boundary)."""
+    from astroquery.utils.tap.core import TapPlus
+    scw_id, ra, dec = a_pointing(tap_url)
+    sources = tmp_path / "src.vot"
+    Table(rows=[("mine", ra, dec)], names=("name", "ra", "dec")).write(sources, format="votable")
+    query = ("SELECT s.name, c.scw_id FROM TAP_UPLOAD.src AS s JOIN integral.scw AS c "
+             "ON 1 = CONTAINS(POINT('ICRS', c.ra, c.dec), CIRCLE('ICRS', s.ra, s.dec, 0.01))")
+    tap = TapPlus(url=tap_url, verbose=False)
+    for launch in (tap.launch_job, tap.launch_job_async):
+        rows = launch(query, upload_resource=str(sources), upload_table_name="src").get_results()
+        assert scw_id in [str(s) for s in rows["scw_id"]] and {str(n) for n in rows["name"]} == {"mine"}
+
+
 # -- STILTS --------------------------------------------------------------------------------------------
 
 def stilts(*args, timeout=600):

@@ -16,6 +16,8 @@ from .manager import JobManager, parse_datetime
 XML_TYPE = "application/xml; charset=utf-8"
 #: UWS's own parameters, recognised in any letter case (UWS 1.1 §2.2.3)
 CONTROL = {"phase", "runid", "executionduration", "destruction", "action", "wait"}
+#: the largest LAST: the largest LIMIT both databases take (a signed 64-bit integer)
+LAST_MAX = 2**63 - 1
 
 
 def manager() -> JobManager:
@@ -39,11 +41,36 @@ def _absolute(endpoint: str, **values) -> str:
     return request.host_url.rstrip("/") + path
 
 
+def _no_nul(name: str, value: str) -> None:
+    """Refuse a NUL character in a parameter: no parameter needs one, and PostgreSQL
+    cannot store it."""
+    if "\0" in name or "\0" in value:
+        raise UWSError(400, f"parameter {name!r} holds a NUL character")
+
+
+def upload_name_problem(field: str, filename: str | None) -> str | None:
+    """What is wrong with the names of a multipart file part, or None.
+
+    The part's name becomes the name of the job's file ``uploads/{field}`` (and is what
+    ``UPLOAD=t,param:{field}`` refers to), so it must be a plain file name. The client's
+    own file name is not used, but a NUL in it is refused like everywhere else; an empty
+    one is what a browser sends for a file input left empty, and is accepted."""
+    if not field:
+        return "a multipart file part has an empty name; name it (name=\"...\") as UPLOAD or the parameter refers to it"
+    if "/" in field or field.startswith(".") or not field.isprintable():
+        return (f"invalid name {field!r} of a multipart file part: it becomes a file name, so it must be "
+                "printable, without '/', and not start with '.'")
+    if filename and "\0" in filename:
+        return f"the file name of the multipart part {field!r} holds a NUL character"
+    return None
+
+
 def _split(values, joblist: JobList) -> tuple[dict, dict]:
     """Separate UWS control parameters (any case) from the job's own parameters."""
     control, params = {}, {}
     for name in values:
         value = values.getlist(name)[-1]
+        _no_nul(name, value)
         if name.lower() in CONTROL:
             control[name.lower()] = value
         else:
@@ -76,9 +103,7 @@ def make_blueprint(joblist: JobList, name: str | None = None) -> Blueprint:
         directory = manager().job_dir(job.id) / "uploads"
         directory.mkdir(parents=True, exist_ok=True)
         for field, storage in request.files.items():
-            if "/" in field or field.startswith("."):
-                raise UWSError(400, f"invalid upload name {field!r}")
-            storage.save(directory / field)
+            storage.save(directory / field)  # names checked by create()
 
     def apply_phase(job: Job, phase: str):
         phase = phase.strip().upper()
@@ -101,19 +126,20 @@ def make_blueprint(joblist: JobList, name: str | None = None) -> Blueprint:
         after = parse_datetime(after, "AFTER") if after else None
         last = request.args.get("LAST") or request.args.get("last")
         if last is not None:
-            try:
-                last = int(last)
-            except ValueError:
-                last = -1
-            if last < 0:
-                raise UWSError(400, f"LAST must be a non-negative integer, not {request.args.get('LAST')!r}")
+            if not (last.strip().isascii() and last.strip().isdigit()) or int(last) > LAST_MAX:
+                raise UWSError(400, f"LAST must be an integer from 0 to {LAST_MAX}, not {last!r}")
+            last = int(last)
         jobs = manager().list(joblist.name, _owner(), phases, after, last)
         return xml_response(xml.jobs_document(jobs, job_url))
 
     @bp.post("")
     def create():
+        for field, storage in request.files.items(multi=True):
+            problem = upload_name_problem(field, storage.filename)
+            if problem:
+                raise UWSError(400, problem)
         control, params = _split(request.form, joblist)
-        control.update({k.lower(): v for k, v in request.args.items() if k.lower() in CONTROL})
+        control.update(_split(request.args, joblist)[0])
         phase = control.get("phase")
         if phase is not None and phase.strip().upper() != "RUN":
             raise UWSError(400, f"a new job can only be given PHASE=RUN, not {phase!r}")
@@ -248,7 +274,9 @@ def make_blueprint(joblist: JobList, name: str | None = None) -> Blueprint:
         current = load(job_id)
         key = name.lower() if joblist.case_insensitive else name
         if request.method == "PUT":
-            manager().set_parameters(current, {key: request.get_data(as_text=True)})
+            value = request.get_data(as_text=True)
+            _no_nul(name, value)
+            manager().set_parameters(current, {key: value})
             return see_job(job_id)
         if key not in current.parameters:
             raise UWSError(404, f"job {job_id} has no parameter {name!r}")

@@ -201,7 +201,11 @@ def parse_datetime(value: str, name: str) -> datetime:
 
     text = str(value).strip()
     try:
+        if not (text.isascii() and text.isprintable()):  # fromisoformat stops at a NUL
+            raise ValueError(text)
         when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-    except ValueError:
-        raise UWSError(400, f"{name} must be an ISO 8601 timestamp such as 2026-12-31T12:00:00Z, not {value!r}")
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        # in UTC now: 0001-01-01T00:00+14:00 is before year 1 there, and fails here, not later
+        return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
+        raise UWSError(400, f"{name} must be an ISO 8601 timestamp between the years 1 and 9999 "
+                            f"(UTC) such as 2026-12-31T12:00:00Z, not {value!r}") from None

@@ -22,6 +22,7 @@ from uws.store import JobStore
 from uws.waiting import PhaseWatch
 
 from . import auth, config as configuration, users, web
+from .multipart_boundary import QuotedBoundary
 from .proxies import TrustedProxies
 
 
@@ -70,6 +71,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["uws"] = jobs
     app.extensions["uws_watch"] = PhaseWatch(redis)
 
+    app.wsgi_app = QuotedBoundary(app.wsgi_app)  # astroquery's unquoted boundaries
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["HERA_TRUSTED_PROXIES"],
                                   app.config["HERA_PROXY_HOPS"])
     auth.init_sessions(app)
