@@ -276,7 +276,8 @@ def _is_timeout(err: Exception) -> bool:
 _USER_SQLSTATES = ("22", "54")
 #: the same errors as SQLite words them
 _SQLITE_USER_ERRORS = ("user-defined function raised exception", "integer overflow",
-                       "expression tree is too large", "parser stack overflow", "too many")
+                       "expression tree is too large", "parser stack overflow", "too many",
+                       "tables in a join", "too big", "too complex")
 
 
 def database_error(err: Exception, timeout: float | None) -> TapError:
