@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from tools_registry.filename import Filter, parse, split_suffix
+from tools_registry.filename import Filter, HduName, parse, split_suffix
 from tools_registry.ftools import expression
 from tools_registry.ftools.fcalc import fcalc
 from tools_registry.ftools.fmerge import fmerge
@@ -61,7 +61,7 @@ def rate(tmp_path, columns):
 # -- extended file names -------------------------------------------------------------------
 def test_extended_file_names_select_hdus_and_keep_filters_in_order():
     name = parse("data/rate.fits[RATE, 2][RATE > 100][col TIME; SNR = RATE/ERROR]")
-    assert name.path == "data/rate.fits" and name.hdu == ("RATE", 2)
+    assert name.path == "data/rate.fits" and name.hdu == HduName("RATE", 2)
     assert name.filters == (Filter("rows", "RATE > 100"), Filter("columns", "TIME; SNR = RATE/ERROR"))
     assert parse("rate.fits[1][col rate; time]").hdu == 1
     assert parse("rate.fits+2").hdu == 2
@@ -74,7 +74,9 @@ def test_extended_file_names_select_hdus_and_keep_filters_in_order():
     ("rate.fits[1]]", "unbalanced"),
     ("rate.fits[1]x", "unexpected"),
     ("rate.fits[bin TIME=10]", "not supported"),
-    ("rate.fits[1:100,1:100]", "not supported"),
+    ("rate.fits[1][RATE > 1][1:100,1:100]", "right after the HDU"),
+    ("rate.fits[1][1:100,1:100][RATE > 1]", "nothing may follow"),
+    ("rate.fits[1][1:100,x]", "not an image section"),
     ("[1]", "no file name"),
 ])
 def test_bad_extended_file_names_are_refused(name, message):

@@ -20,6 +20,10 @@ def fcalc(infile, outfile, clname, expr, tform=None, copyall=True, histkw=True):
         value = evaluate_column(hdu, expr, "expr")
         if tform:
             value = value.astype(DATATYPES[tform.upper()])
+        elif value.dtype.kind == "f":
+            value = value.astype(np.float64)  # numpy keeps E / E in single precision; fcalc writes D
+        elif value.dtype.kind in "iu":
+            value = value.astype(np.int64)  # and integers as K
         column = make_column(clname, value)
         columns = [column if c.name.upper() == clname.upper() else c for c in hdu.columns]
         if not any(c.name.upper() == clname.upper() for c in hdu.columns):

@@ -28,7 +28,7 @@ def ftlist(infile, option, outfile, columns="*", rows="-", rownum=True, colheade
         letters = (letters - {"R"}) | {"T"}
     lines, listed = [], 0
     name = parse(infile)
-    whole = name.hdu is None and not name.filters
+    whole = name.hdu is None and not name.filters and name.section is None
     if whole:
         with open_fits(name.path) as hdulist:
             if "H" in letters:

@@ -16,7 +16,7 @@ from astropy.io import fits
 
 from tools_registry import compressed
 from tools_registry.filename import FileName, output_path, parse
-from tools_registry.ftools import expression
+from tools_registry.ftools import expression, sections
 
 TABLE_TYPES = (fits.BinTableHDU, fits.TableHDU)
 
@@ -36,8 +36,8 @@ class Selection:
 
     @property
     def whole_file(self) -> bool:
-        """Whether the name is a bare file name (no HDU, no filter)."""
-        return self.name.hdu is None and not self.name.filters
+        """Whether the name is a bare file name (no HDU, no filter, no section)."""
+        return self.name.hdu is None and not self.name.filters and self.name.section is None
 
 
 def open_fits(name: str, what: str = "infile") -> fits.HDUList:
@@ -66,23 +66,39 @@ def hdu_index(hdulist: fits.HDUList, spec, what: str = "infile", table: bool = T
             raise ValueError(f"{what}: no HDU {spec}; the file has {len(hdulist)} (0 to {len(hdulist) - 1})")
         index = spec
     else:
-        extname, extver = spec
-        matches = [i for i, h in enumerate(hdulist)
-                   if h.name.upper() == extname.upper() and h.ver == extver]
+        matches = [i for i, h in enumerate(hdulist) if _is_named(h, spec)]
         if not matches:
-            names = ", ".join(h.name for h in hdulist[1:]) or "none"
-            raise ValueError(f"{what}: no extension {extname!r}" + (f" version {extver}" if extver != 1 else "")
-                             + f" (extensions: {names})")
+            names = ", ".join(f"{h.name} (version {h.ver})" for h in hdulist[1:]) or "none"
+            detail = "".join([f" version {spec.version}" if spec.version is not None else "",
+                              f" of type {spec.kind}" if spec.kind else ""])
+            raise ValueError(f"{what}: no extension {spec.name!r}{detail} (extensions: {names})")
         index = matches[0]
     if table and not isinstance(hdulist[index], TABLE_TYPES):
         raise ValueError(f"{what}: HDU {index} is not a table")
     return index
 
 
+def _is_named(hdu, spec) -> bool:
+    """Whether ``hdu`` is the one an HduName names: EXTNAME or HDUNAME (any case), the
+    version (EXTVER or HDUVER, 1 when absent) when one is given, and the kind."""
+    header = hdu.header
+    names = {str(header.get(key, "")).strip().upper() for key in ("EXTNAME", "HDUNAME")}
+    if spec.name.upper() not in names - {""}:
+        return False
+    if spec.version is not None and spec.version not in (header.get("EXTVER", 1), header.get("HDUVER", 1)):
+        return False
+    kinds = {"image": (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU), "ascii": fits.TableHDU,
+             "binary": fits.BinTableHDU}
+    return spec.kind is None or isinstance(hdu, kinds[spec.kind])
+
+
 @contextmanager
 def open_table(name: str, what: str = "infile"):
     """Yield the :class:`Selection` that ``name`` (an extended file name) picks."""
     parsed = _parse(name, what)
+    if parsed.section is not None:
+        raise ValueError(f"{what}: the image section {parsed.section_text} selects pixels of an image; "
+                         f"this tool reads a table")
     with open_fits(parsed.path, what) as hdulist:
         index = hdu_index(hdulist, parsed.hdu, what)
         hdu = hdulist[index]
@@ -94,13 +110,17 @@ def open_table(name: str, what: str = "infile"):
 @contextmanager
 def open_hdu(name: str, what: str = "infile"):
     """Yield the :class:`Selection` of the HDU, image or table, that ``name`` picks (the
-    primary one when none is named); filters are refused: they apply to tables."""
+    primary one when none is named), cut to its image section when one is given; filters
+    are refused: they apply to tables."""
     parsed = _parse(name, what)
     if parsed.filters:
         raise ValueError(f"{what}: {name!r}: filters apply to tables; name a table extension")
     with open_fits(parsed.path, what) as hdulist:
         index = hdu_index(hdulist, parsed.hdu, what, table=False)
-        yield Selection(hdulist, index, hdulist[index], parsed)
+        hdu = hdulist[index]
+        if parsed.section is not None:
+            hdu = sections.cut(hdu, parsed.section, primary=index == 0, what=what)
+        yield Selection(hdulist, index, hdu, parsed)
 
 
 def _parse(name: str, what: str) -> FileName:
