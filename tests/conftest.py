@@ -75,12 +75,34 @@ class Workers:
                     "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO)])}
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, n: int = 1):
+    def start(self, n: int = 1, timeout: float = 120.0):
+        """Start ``n`` workers and return once each has registered with Redis; a worker
+        that exits first fails the test at once, with the workers' output."""
+        from rq import Worker
+
+        started = {}
         for _ in range(n):
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "vo_service.cli", "worker"], env=self.env, cwd=REPO,
-                start_new_session=True, stdout=subprocess.DEVNULL, stderr=self.log))
+            name = f"test-{uuid.uuid4().hex[:12]}"
+            started[name] = subprocess.Popen(
+                [sys.executable, "-m", "vo_service.cli", "worker", "--name", name], env=self.env, cwd=REPO,
+                start_new_session=True, stdout=self.log, stderr=self.log)
+            self.procs.append(started[name])
+        redis = Redis.from_url(self.env["HERA_REDIS_URL"])
+        deadline = time.monotonic() + timeout
+        while started:
+            for name, proc in list(started.items()):
+                if proc.poll() is not None:
+                    pytest.fail(f"worker {name} exited with status {proc.returncode} at start:\n{self.output()}")
+            registered = {w.name for w in Worker.all(connection=redis)}
+            started = {name: proc for name, proc in started.items() if name not in registered}
+            if started and time.monotonic() > deadline:
+                pytest.fail(f"workers {', '.join(started)} did not register within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)
         return self
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-5000:]
 
     def kill(self, proc: subprocess.Popen):
         """SIGKILL the worker and its work horses (RQ puts a horse in a process group of

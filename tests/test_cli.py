@@ -4,12 +4,14 @@ wrote to, and ``hera serve`` (what it prints, where gunicorn's control socket go
 start-up without gevent's MonkeyPatchWarning, a clean stop)."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -149,6 +151,9 @@ def test_serve_says_what_it_uses_keeps_its_control_socket_and_starts_without_war
             time.sleep(0.3)
         children = psutil.Process(proc.pid).children(recursive=True)
         assert (data_dir / "gunicorn.ctl").is_socket()
+        control = subprocess.run([str(Path(sys.executable).parent / "gunicornc"), "-s", str(data_dir / "gunicorn.ctl"),
+                                  "-c", "show workers", "-j"], capture_output=True, text=True, timeout=60)
+        assert json.loads(control.stdout)["count"] == 1, control.stderr
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     finally:
@@ -163,3 +168,18 @@ def test_serve_says_what_it_uses_keeps_its_control_socket_and_starts_without_war
     assert "MonkeyPatchWarning" not in stderr and "Traceback" not in stderr, stderr
     # the web server, the workers and the embedded Redis are gone with it
     assert children and not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+
+
+# -- the tests' Workers helper --------------------------------------------------------------------
+def test_a_worker_that_dies_at_start_fails_the_test_at_once_with_its_output(config, tmp_path):
+    from conftest import Workers
+
+    config["HERA_DATABASE_URL"] = "nosuchdialect://nowhere/x"
+    with open(tmp_path / "workers.log", "wb") as log:
+        pool = Workers(config, log)
+        with pytest.raises(pytest.fail.Exception) as failed:
+            pool.start(1, timeout=600)
+        pool.stop()
+    assert "exited with status 1 at start" in str(failed.value)
+    assert "Can't load plugin: sqlalchemy.dialects:nosuchdialect" in str(failed.value)
+
