@@ -434,7 +434,7 @@ def gunicorn_server(app, config, accounts, tmp_path):
             assert proc.poll() is None, (tmp_path / "gunicorn.log").read_text()
             try:
                 return requests.get(f"http://127.0.0.1:{port}/workspace/", timeout=2).status_code == 401
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # still booting
                 return False
         wait_for(answers, timeout=30)
         yield f"http://127.0.0.1:{port}"
