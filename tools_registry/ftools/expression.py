@@ -274,6 +274,8 @@ class _Evaluation:
         value = np.asarray(value)
         if value.dtype.kind == "S":
             value = np.char.rstrip(value.astype("U"))
+        elif value.dtype.kind == "f" and value.dtype.itemsize < 8:
+            value = value.astype(np.float64)  # CFITSIO evaluates reals in double precision
         return value
 
     def run(self, node):
