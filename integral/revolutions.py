@@ -25,7 +25,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 import numpy as np
 
@@ -127,11 +127,21 @@ def mean_period() -> float:
 
 
 # -- revolutions from the tables, refined by the windows ----------------------------------------
-def build(windows: Mapping[int, tuple[float, float]] | None = None,
+class Span(NamedTuple):
+    """What the science windows of one revolution tell: the ``first`` window's start, the
+    ``last`` one's end (MJD, UTC), and whether the first is the revolution's opening window
+    (pointing 0000, which INTEGRAL takes about an hour after perigee)."""
+
+    first: float
+    last: float
+    opens: bool = False
+
+
+def build(windows: Mapping[int, Span] | None = None,
           until: float = itime.END_OF_SCIENCE_OPERATIONS_MJD) -> Revolutions:
     """The revolutions of the orbit table, then from the science ``windows`` (revolution →
-    (start of its first window, end of its last), MJD UTC), then predicted up to ``until``."""
-    windows = dict(windows or {})
+    :class:`Span`), then predicted up to ``until``."""
+    windows = {int(rev): Span(*span) for rev, span in (windows or {}).items()}
     t = table()
     period = mean_period()
     last_table = int(t["number"][-1])
@@ -139,25 +149,26 @@ def build(windows: Mapping[int, tuple[float, float]] | None = None,
     predicted = {int(n): not r for n, r in zip(t["number"], t["reconstructed"])}
     perigee = dict(start)
 
-    # after the table: a revolution with windows starts at its first window's start; the
-    # others are predicted between the known ones, or after the last known one
-    known = sorted(r for r in windows if r > last_table)
-    for rev in known:
-        start[rev], predicted[rev] = windows[rev][0], False
-    anchors = [last_table] + known
-    for a, b in zip(anchors, anchors[1:]):
-        step = (start[b] - start[a]) / (b - a)
+    # after the table: a revolution whose opening window is known starts with it; the others
+    # are predicted between those, or after the last one, then bounded by their windows below
+    anchors = [last_table] + sorted(r for r, span in windows.items() if r > last_table and span.opens)
+    for rev in anchors[1:]:
+        start[rev], predicted[rev] = windows[rev].first, False
+    last_window = max(windows, default=0)
+    for a, b in zip(anchors, anchors[1:] + [None]):
+        step = period if b is None else (start[b] - start[a]) / (b - a)
         if not 0.8 * period <= step <= 1.2 * period:  # windows at odd times: do not interpolate
             step = period
-        for rev in range(a + 1, b):
-            if start[a] + (rev - a) * step < until:
-                start[rev] = perigee[rev] = start[a] + (rev - a) * step
-                predicted[rev] = True
-    rev = anchors[-1] + 1
-    while start[rev - 1] + period < until:
-        start[rev] = perigee[rev] = start[rev - 1] + period
-        predicted[rev] = True
-        rev += 1
+        rev = a + 1
+        while rev != b:
+            guess = start[a] + (rev - a) * step
+            if guess >= until and rev > last_window:
+                break
+            if guess < until or rev in windows:
+                start[rev], predicted[rev] = guess, True
+                if rev not in windows:
+                    perigee[rev] = guess
+            rev += 1
 
     number = np.array(sorted(start))
     s = np.array([start[n] for n in number])
@@ -165,11 +176,11 @@ def build(windows: Mapping[int, tuple[float, float]] | None = None,
     # next revolution no earlier than its last window's end
     for i, n in enumerate(number):
         if n in windows:
-            s[i] = min(s[i], windows[n][0])
+            s[i] = min(s[i], windows[n].first)
     for i, n in enumerate(number[:-1]):
         if n in windows and number[i + 1] == n + 1:
-            lower = windows[n][1]
-            upper = windows[n + 1][0] if n + 1 in windows else np.inf
+            lower = windows[n].last
+            upper = windows[n + 1].first if n + 1 in windows else np.inf
             s[i + 1] = min(max(s[i + 1], lower), upper)
     e = np.empty_like(s)
     contiguous = np.diff(number) == 1
@@ -177,7 +188,7 @@ def build(windows: Mapping[int, tuple[float, float]] | None = None,
     e[-1] = np.nan
     for i in np.flatnonzero(~np.isfinite(e)):  # no next revolution: predicted, or the last window
         n = int(number[i])
-        e[i] = max(s[i] + period, windows[n][1]) if n in windows else s[i] + period
+        e[i] = max(s[i] + period, windows[n].last) if n in windows else s[i] + period
 
     belts = radiation_belts()
     exit_, entry = np.full(len(number), np.nan), np.full(len(number), np.nan)

@@ -18,16 +18,20 @@ import re
 import sys
 import time
 from datetime import datetime, timezone
+from typing import NamedTuple
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from tqdm import tqdm
 
+from integral import revolutions
+from integral import time as itime
+
 from . import database
-from .demo import (IJD_OFFSET, INSTRUMENTS, galactic, iso_to_mjd, mjd_to_iso,
-                   revolution_start)
+from .demo import INSTRUMENTS, galactic
 from .tableset import TableSet
 
 
@@ -177,19 +181,25 @@ def _angle(value, hours: bool, what: str) -> float:
     return sign * a * (15.0 if hours else 1.0)
 
 
-def _mjd(value, what: str) -> float:
-    """MJD from a number (MJD) or an ISO-8601 string."""
+class _IJD(NamedTuple):
+    """A time given as IJD (TT), converted with the rest of its batch."""
+    value: float
+
+
+def _time(value, what: str):
+    """A time as the file gives it, checked but not yet converted: an MJD (UTC) as a float,
+    ISO-8601 UTC text, or a datetime (taken as UTC); :func:`_convert_times` converts the
+    texts of a whole batch at once."""
+    if isinstance(value, datetime):
+        return value
     if isinstance(value, (str, bytes)):
         s = _text(value)
         try:
             return float(s)
         except ValueError:
-            try:
-                return iso_to_mjd(s)
-            except ValueError:
+            if not re.match(r"^\d{4}-\d{2}-\d{2}", s):
                 raise ValueError(f"{what} {s!r} is neither MJD nor ISO-8601") from None
-    if isinstance(value, datetime):
-        return iso_to_mjd(value.isoformat())
+            return s
     return _number(value, what)
 
 
@@ -202,8 +212,9 @@ def _flag(value) -> bool:
     raise ValueError(f"archive flag {value!r} is not Y/N")
 
 
-def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
-    """A complete integral.scw row from one file row (raises ValueError with the reason)."""
+def normalise(values: list, columns: dict[str, int]) -> dict:
+    """An integral.scw row from one file row (raises ValueError with the reason), complete
+    once :func:`_convert_times` has converted its times with the rest of its batch."""
     def get(name):
         i = columns.get(name)
         if i is None or i >= len(values) or _blank(values[i]):
@@ -239,20 +250,17 @@ def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
     if (ra is None) != (dec is None):
         raise ValueError("ra and dec must be given together")
 
-    start, end = get("start_time"), get("end_time")
-    start = _mjd(start, "start time") if start is not None else (
-        None if get("start_ijd") is None else _number(get("start_ijd"), "start_ijd") + IJD_OFFSET)
-    end = _mjd(end, "end time") if end is not None else (
-        None if get("end_ijd") is None else _number(get("end_ijd"), "end_ijd") + IJD_OFFSET)
+    # IJD first where the file has it: it is the archives' most precise time (ISDC's ISO
+    # dates are cut to the second); MJD or ISO otherwise. Converted per batch, see _convert_times
+    start = _IJD(_number(get("start_ijd"), "start_ijd")) if get("start_ijd") is not None else (
+        None if get("start_time") is None else _time(get("start_time"), "start time"))
+    end = _IJD(_number(get("end_ijd"), "end_ijd")) if get("end_ijd") is not None else (
+        None if get("end_time") is None else _time(get("end_time"), "end time"))
     if start is None or end is None:
         raise ValueError("start and end times are required")
-    if not (40000.0 < start < 80000.0 and 40000.0 < end < 80000.0):
-        raise ValueError(f"times {start}..{end} are not plausible MJDs")
-    if end < start:
-        raise ValueError(f"end time {end} is before start time {start}")
 
     row = {"scw_id": scw_id, "scw_ver": scw_ver, "scw_type": scw_type, "ra": ra, "dec": dec,
-           "start_time": start, "end_time": end, "revolution": rev_id}
+           "revolution": rev_id}
     for instrument in INSTRUMENTS:
         value = get("good_" + instrument)
         good = None if value is None else _number(value, "good_" + instrument)
@@ -261,13 +269,11 @@ def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
         row["good_" + instrument] = good
 
     public = get("public_date")
-    public_mjd = None if public is None else _mjd(public, "public_date")
     status = get("status")
-    if status is None:
-        status = "private" if public_mjd is not None and public_mjd > now_mjd else "public"
-    status = _text(status).lower()
-    if status not in ("public", "private"):
-        raise ValueError(f"status {status!r} is not public or private")
+    if status is not None:  # without one, _convert_times reads it from the public date
+        status = _text(status).lower()
+        if status not in ("public", "private"):
+            raise ValueError(f"status {status!r} is not public or private")
 
     def angle_or_none(name, hours):
         value = get(name)
@@ -280,12 +286,10 @@ def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
         "pointing": int(scw_id[4:8]), "subpointing": int(scw_id[8:11]),
         "ra_z": angle_or_none("ra_z", True), "dec_z": angle_or_none("dec_z", False),
         "posangle": angle_or_none("posangle", False),
-        "elapsed": round((end - start) * 86400.0, 3),
-        "start_date": mjd_to_iso(start), "end_date": mjd_to_iso(end),
-        "start_ijd": start - IJD_OFFSET, "end_ijd": end - IJD_OFFSET,
+        "start_time": start, "end_time": end,  # converted, with the columns they give, per batch
         **{k: (None if get(k) is None else _text(get(k)))
            for k in ("obs_id", "proposal_id", "obs_type", "target_name", "pi_name")},
-        "public_date": None if public_mjd is None else mjd_to_iso(public_mjd),
+        "public_date": None if public is None else _time(public, "public_date"),
         # a private window without a group is seen by nobody until its public date
         "proprietary_group": None if get("proprietary_group") is None else _text(get("proprietary_group")),
         "data_in_archive": True if archive is None else _flag(archive),
@@ -296,6 +300,57 @@ def normalise(values: list, columns: dict[str, int], now_mjd: float) -> dict:
     return row
 
 
+class _BatchError(ValueError):
+    """A bad time in row ``index`` of a batch."""
+
+    def __init__(self, index: int, reason: str):
+        self.index = index
+        super().__init__(reason)
+
+
+def _mjds(values: list, what: str) -> np.ndarray:
+    """MJDs (UTC) of a batch's times as :func:`_time` left them (NaN for None), one astropy
+    call per kind of time."""
+    ijd = [i for i, v in enumerate(values) if isinstance(v, _IJD)]
+    other = [i for i, v in enumerate(values) if not isinstance(v, _IJD)]
+    out = np.full(len(values), np.nan)
+    if ijd:
+        out[ijd] = itime.mjd_from_ijd([values[i].value for i in ijd])
+    if other:
+        try:
+            out[other] = itime.mjd_from_any([values[i] for i in other])
+        except itime.BadTime as err:
+            raise _BatchError(other[err.index], f"{what} {err.value!r} is neither MJD nor ISO-8601") from None
+    return out
+
+
+def _convert_times(rows: list[dict], now_mjd: float) -> None:
+    """Convert the times of a batch of :func:`normalise`'d rows in place, all at once
+    (astropy.time is fast on arrays, slow one value at a time): start_time/end_time to MJD
+    (UTC), start_date/end_date (ISO, UTC), start_ijd/end_ijd (IJD, TT), the elapsed time (in
+    TT, so a leap second counts), the public date (ISO, UTC, to the second), and the status of
+    rows that had none. Raises :class:`_BatchError`."""
+    start = _mjds([r["start_time"] for r in rows], "start time")
+    end = _mjds([r["end_time"] for r in rows], "end time")
+    public = _mjds([r["public_date"] for r in rows], "public_date")
+    for i, (a, b) in enumerate(zip(start.tolist(), end.tolist())):
+        if not (40000.0 < a < 80000.0 and 40000.0 < b < 80000.0):
+            raise _BatchError(i, f"times {a}..{b} are not plausible MJDs")
+        if b < a:
+            raise _BatchError(i, f"end time {b} is before start time {a}")
+    ijd_start, ijd_end = itime.ijd_from_mjd(start), itime.ijd_from_mjd(end)
+    date_start, date_end = itime.iso_from_mjd(start), itime.iso_from_mjd(end)
+    public_date = itime.iso_from_mjd(public, precision=0)
+    for i, row in enumerate(rows):
+        row.update(start_time=float(start[i]), end_time=float(end[i]),
+                   start_date=date_start[i], end_date=date_end[i],
+                   start_ijd=float(ijd_start[i]), end_ijd=float(ijd_end[i]),
+                   elapsed=round((ijd_end[i] - ijd_start[i]) * 86400.0, 3),
+                   public_date=public_date[i])
+        if row["status"] is None:
+            row["status"] = "private" if public[i] > now_mjd else "public"
+
+
 # -- the ingest -----------------------------------------------------------------------------
 def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool = True,
            batch: int = 5000) -> dict:
@@ -304,7 +359,7 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
     file or row."""
     scw = tableset.get("integral.scw")
     columns = [c.name for c in scw.columns]
-    now_mjd = iso_to_mjd(datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    now_mjd = itime.now_mjd()
     read = 0
     paths = [Path(p) for p in paths]
     with engine.begin() as conn:
@@ -321,20 +376,28 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
                     "end_time" not in found and "end_ijd" not in found:
                 raise IngestError(path, None, "no start/end time columns (start_date/end_date, start_time/end_time)")
             bar = progress_bar(progress, total, path.name)
+
+            def write(chunk: list[dict], first: int):
+                try:
+                    _convert_times(chunk, now_mjd)
+                except _BatchError as err:
+                    bar.close()
+                    raise IngestError(path, first + err.index, str(err)) from None
+                writer.write(chunk)
+                bar.update(len(chunk))
+
             chunk, number = [], 0
             for number, values in enumerate(rows, start=1):
                 try:
-                    chunk.append(normalise(values, found, now_mjd))
+                    chunk.append(normalise(values, found))
                 except (ValueError, TypeError, OverflowError) as err:
                     bar.close()
                     raise IngestError(path, number, str(err)) from None
                 if len(chunk) >= batch:
-                    writer.write(chunk)
-                    bar.update(len(chunk))
+                    write(chunk, number - len(chunk) + 1)
                     chunk = []
             if chunk:
-                writer.write(chunk)
-                bar.update(len(chunk))
+                write(chunk, number - len(chunk) + 1)
             bar.close()
             read += number
         writer.finish()
@@ -391,39 +454,35 @@ class _PostgresWriter:
 
 # -- integral.revolution ----------------------------------------------------------------------
 def refresh_revolutions(conn: Connection, now: datetime | None = None) -> int:
-    """Rewrite integral.revolution from integral.scw: counts and total good times from the
-    rows, perigee (start) and end from the orbit model, widened to the windows' times.
+    """Rewrite integral.revolution: every revolution of the mission, with its bounds, perigee
+    and science time from :mod:`integral.revolutions` (the orbit tables; after them, the
+    science windows; predicted where no window tells), and the counts and total good times of
+    its windows.
 
-    integral.revolution is public, so its totals count only the windows that everyone may
-    see at ``now`` (public, or past their public date): they never tell how many private
-    windows exist. A window that becomes public later counts from the next refresh
-    (``hera catalog refresh``, or any ingest)."""
+    integral.revolution is public, so it is built only from the windows that everyone may see
+    at ``now`` (public, or past their public date): its totals never tell how many private
+    windows exist, and its bounds never tell when they were taken. A window that becomes
+    public later counts from the next refresh (``hera catalog refresh``, or any ingest)."""
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
     released = ("CAST(public_date AS TIMESTAMP) <= CAST(:now AS TIMESTAMP)"
                 if conn.dialect.name == "postgresql" else "public_date <= :now")
-    goods = ", ".join(f"SUM(CASE WHEN visible THEN good_{i} END)" for i in INSTRUMENTS)
+    goods = ", ".join(f"SUM(good_{i})" for i in INSTRUMENTS)
     found = conn.execute(text(
-        "SELECT revolution, MIN(CASE WHEN visible THEN start_time END), "
-        "MAX(CASE WHEN visible THEN end_time END), "
-        "SUM(CASE WHEN visible THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN visible AND scw_type = 'pointing' THEN 1 ELSE 0 END), {goods} "
-        f"FROM (SELECT *, (status <> 'private' OR {released}) AS visible FROM integral.scw) AS s "
+        "SELECT revolution, MIN(start_time), MAX(end_time), "
+        "MIN(CASE WHEN pointing = 0 THEN start_time END), COUNT(*), "
+        f"SUM(CASE WHEN scw_type = 'pointing' THEN 1 ELSE 0 END), {goods} "
+        f"FROM integral.scw WHERE status <> 'private' OR {released} "
         "GROUP BY revolution"), {"now": when}).all()
-    conn.execute(text("DELETE FROM integral.revolution WHERE revolution NOT IN "
-                      "(SELECT DISTINCT revolution FROM integral.scw)"))
-    if not found:
-        return 0
+    windows = {rev: revolutions.Span(first, last, opening is not None and opening <= first)
+               for rev, first, last, opening, *_ in found}
+    totals = {rev: (n, n_pointing, good) for rev, _, _, _, n, n_pointing, *good in found}
     rows = []
-    for rev, first, last, n, n_pointing, *good in found:
-        perigee = revolution_start(rev)
-        row = {"revolution": rev, "start_time": perigee if first is None else min(perigee, first),
-               "end_time": revolution_start(rev + 1) if last is None else max(revolution_start(rev + 1), last),
-               "perigee_time": perigee, "n_scw": n, "n_pointing": n_pointing}
-        row.update({f"good_{i}": g for i, g in zip(INSTRUMENTS, good)})
+    for row in revolutions.build(windows).rows():
+        n, n_pointing, good = totals.get(row["revolution"], (0, 0, [None] * len(INSTRUMENTS)))
+        row.update({"n_scw": n, "n_pointing": n_pointing}, **{f"good_{i}": g for i, g in zip(INSTRUMENTS, good)})
         rows.append(row)
     names = list(rows[0])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != "revolution")
-    conn.execute(text(
-        f"INSERT INTO integral.revolution ({', '.join(names)}) VALUES ({', '.join(':' + c for c in names)}) "
-        f"ON CONFLICT (revolution) DO UPDATE SET {updates}"), rows)
+    conn.execute(text("DELETE FROM integral.revolution"))
+    conn.execute(text(f"INSERT INTO integral.revolution ({', '.join(names)}) "
+                      f"VALUES ({', '.join(':' + c for c in names)})"), rows)
     return len(rows)
