@@ -37,6 +37,7 @@ class Rows:
     value_name: str
     is_rate: bool
     poisson: bool  # errors from sqrt(counts), the file having no error column
+    skipped: int  # rows in the range asked for without a value, an error or exposure (width > 0)
 
     @property
     def centre(self) -> np.ndarray:
@@ -92,11 +93,11 @@ def read(hdu, time_name: str, system, column: str | None, rows_wanted) -> Rows:
     else:
         count_errors = np.sqrt(np.clip(counts, 0.0, None))
 
-    usable = (np.isfinite(time) & np.isfinite(width) & np.isfinite(value) & np.isfinite(count_errors)
-              & (exposure > 0))
-    usable &= rows_wanted(start + width / 2)
+    wanted = rows_wanted(start + width / 2)
+    usable = wanted & (np.isfinite(time) & np.isfinite(width) & np.isfinite(value) & np.isfinite(count_errors)
+                       & (exposure > 0))
     return Rows(start[usable], width[usable], exposure[usable], counts[usable], count_errors[usable],
-                value_name, is_rate, error_name is None)
+                value_name, is_rate, error_name is None, int(np.count_nonzero(wanted & ~usable)))
 
 
 def _widths(hdu, lookup, n, system) -> np.ndarray:

@@ -103,6 +103,7 @@ def lcurve(infile, outfile, plotfile, binsize, timecol="TIME", column=None, tsta
         "time_system": system.timesys,
         "utc_start": system.utc_iso(gti[0, 0]),
         "utc_stop": system.utc_iso(gti[-1, 1]),
+        **curve.get("rows", {}),
     }
 
 
@@ -179,6 +180,8 @@ def _rebin_light_curve(hdulist, table, time_name, system, column, binsize, tstar
     background = bool(table.header.get("BACKAPP", False))
     history = [f"rebinned {rows.value_name} of a binned light curve into {width} {system.unit} bins: "
                f"rates weighted by exposure, errors added in quadrature"]
+    if rows.skipped:
+        history.append(f"{rows.skipped} rows skipped: no finite value or error, or no exposure (FRACEXP or width <= 0)")
     if rows.poisson:
         history.append(f"{rows.value_name} has no error column: ERROR = sqrt(counts)/exposure (Poisson)")
     return {
@@ -189,6 +192,7 @@ def _rebin_light_curve(hdulist, table, time_name, system, column, binsize, tstar
         "fracexp": exposure / binsize, "exposure": float(np.sum(exposure)),
         "total_counts": float(np.sum(counts)), "history": history, "energy_name": None,
         "classes": ("NET", "background subtracted") if background else ("TOTAL", "as in the input light curve"),
+        "rows": {"rows_used": len(rows.start), "rows_skipped": rows.skipped},
     }
 
 
@@ -444,7 +448,7 @@ def _write_light_curve(path, header, system, time_name, curve, energy_column, em
         if key in header:
             card[key] = (header[key], header.comments[key])
     if utc is not None:
-        card.comments["TTYPE7"] = f"bin centre as MJD in UTC (from {system.timesys} by astropy.time)"
+        card.comments["TTYPE7"] = f"bin centre, MJD (UTC) from {system.timesys}"
     card.comments["TTYPE1"] = f"bin centre, {system.unit} since MJDREF in {system.timesys}"
     classification, meaning = curve["classes"]
     card["HDUCLASS"] = ("OGIP", "format conforms to OGIP standard")
