@@ -6,8 +6,8 @@ with the seed, one child generator per revolution, values rounded as the archive
 ``write_csv`` writes the fifteen fixed columns in their order; ``load`` bulk-loads rows into
 ``integral.scw`` and refreshes ``integral.revolution``.
 
-The model (see docs/catalogue.md): revolutions start at perigee, about 2.99 d long from launch
-(2002-10-17) to the orbit change of early 2015 (revolution 1500), 2.67 d after; no science
+The model (see docs/catalogue.md): the real revolutions (ESA's orbit tables, predicted after
+2020-02-05), 2.99 d long at first, 2.66 d from the orbit change of early 2015; no science
 within 12 h of perigee; observations of real targets (or Galactic plane scans, or random
 fields) that satisfy the solar aspect constraint (Sun 50-130 deg from the X axis, the Sun in
 the X-Z plane); 5x5 dithers (2.17 deg steps), hexagonal dithers (7 points, 2 deg) or staring
@@ -15,18 +15,21 @@ with sub-pointings; pointings of 1800-3600 s, slews of a few minutes between the
 proprietary data public one year after the observation (two for part of the last year's
 programmes, so a few windows are still private at the demo epoch, :data:`DEMO_NOW`).
 
-This module also holds the time scales and coordinate conversions that ingest shares.
+This module also holds the coordinate conversions that ingest shares; times are
+:mod:`integral.time`'s, revolutions :mod:`integral.revolutions`'.
 """
 from __future__ import annotations
 
 import csv
 import math
-from datetime import datetime, timedelta
 from typing import IO, Iterable, Iterator
 
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+
+from integral import revolutions
+from integral import time as itime
 
 from .tableset import TableSet
 
@@ -37,51 +40,20 @@ FIXED_COLUMNS = ("scw_id", "scw_ver", "scw_type", "status", "ra", "dec", "start_
 INSTRUMENTS = ("spi", "isgri", "picsit", "jemx1", "jemx2", "omc")
 
 # -- time ---------------------------------------------------------------------------------
-MJD_EPOCH = datetime(1858, 11, 17)
-IJD_OFFSET = 51544.0  #: IJD = MJD - 51544 (days since 2000-01-01T00:00 TT)
-
-
-def mjd_to_iso(mjd: float) -> str:
-    """ISO-8601 timestamp (to the second) of an MJD."""
-    return (MJD_EPOCH + timedelta(seconds=round(mjd * 86400.0))).isoformat()
-
-
-def iso_to_mjd(value: str) -> float:
-    """MJD of an ISO-8601 date or timestamp (``T`` or space separated, optional ``Z``)."""
-    stamp = datetime.fromisoformat(value.strip().replace("Z", "").replace(" ", "T"))
-    if stamp.tzinfo is not None:
-        stamp = stamp.replace(tzinfo=None)
-    return (stamp - MJD_EPOCH).total_seconds() / 86400.0
-
-
-MJD_LAUNCH = 52564.0            #: 2002-10-17, perigee opening revolution 0
-PERIOD_EARLY = 2.9925           #: d (71.8 h) until the orbit change
-PERIOD_LATE = 2.6667            #: d after it
-REV_ORBIT_CHANGE = 1500         #: first revolution of the 2.67 d orbit (early 2015)
-MJD_END_OPERATIONS = iso_to_mjd("2025-02-28")
+# Times are MJD in UTC, converted by integral.time; revolutions are the real ones of
+# integral.revolutions (ESA's orbit tables, predicted after 2020-02-05).
+MJD_LAUNCH = itime.mjd_from_iso("2002-10-17")  #: launch day: AO cycles count years from it
+MJD_END_OPERATIONS = itime.END_OF_SCIENCE_OPERATIONS_MJD
 PERIGEE_GAP = 0.5               #: d: no science within 12 h of perigee
-DEMO_NOW = iso_to_mjd("2026-07-01")  #: the demo's "now" for the proprietary status
+DEMO_NOW = itime.mjd_from_iso("2026-07-01")  #: the demo's "now" for the proprietary status
 PROPRIETARY = 365.0             #: d
 EXTENDED_PROPRIETARY = 730.0    #: d, part of the last year's general programmes
-MJD_LAST_AO = iso_to_mjd("2024-03-01")
+MJD_LAST_AO = itime.mjd_from_iso("2024-03-01")
+MJD_LATE_TOO = itime.mjd_from_iso("2010-01-01")  #: TOO data proprietary from then on
 
-
-def revolution_start(rev: int) -> float:
-    """MJD of the perigee passage that opens revolution ``rev`` (the orbit model)."""
-    if rev <= REV_ORBIT_CHANGE:
-        return MJD_LAUNCH + rev * PERIOD_EARLY
-    return MJD_LAUNCH + REV_ORBIT_CHANGE * PERIOD_EARLY + (rev - REV_ORBIT_CHANGE) * PERIOD_LATE
-
-
-def revolution_at(mjd: float) -> int:
-    """The revolution in progress at ``mjd`` according to the orbit model."""
-    change = revolution_start(REV_ORBIT_CHANGE)
-    if mjd < change:
-        return int((mjd - MJD_LAUNCH) // PERIOD_EARLY)
-    return REV_ORBIT_CHANGE + int((mjd - change) // PERIOD_LATE)
-
-
-LAST_REVOLUTION = revolution_at(MJD_END_OPERATIONS)
+revolution_start = revolutions.start_of
+FIRST_REVOLUTION = int(revolutions.orbit().number[0])
+LAST_REVOLUTION = revolutions.revolution_of(MJD_END_OPERATIONS - 1e-6)
 
 # -- coordinates ----------------------------------------------------------------------------
 #: rotation from ICRS to Galactic unit vectors
@@ -217,7 +189,7 @@ def _plan_observation(rng: np.random.Generator, rev: int, mjd: float, sun: np.nd
     type_digit = {"General": 0, "Core": 1, "Key Programme": 2, "TOO": 3, "Calibration": 4}[obs_type]
     proposal_id = f"{ao:02d}{type_digit}{int(rng.integers(1, 400)):04d}"
     pi_name = {"Core": "ISWT", "Calibration": "ISOC"}.get(obs_type) or PI_NAMES[int(rng.integers(len(PI_NAMES)))]
-    if obs_type == "Calibration" or obs_type == "TOO" and mjd > iso_to_mjd("2010-01-01"):
+    if obs_type == "Calibration" or obs_type == "TOO" and mjd > MJD_LATE_TOO:
         proprietary = 0.0
     elif obs_type == "General" and mjd >= MJD_LAST_AO and rng.random() < 0.5:
         proprietary = EXTENDED_PROPRIETARY
@@ -360,7 +332,23 @@ def _good_times(u: list, length: int, slew: bool, spi_annealing: bool, jemx_unit
     return (spi, isgri, picsit, jemx1, jemx2, omc)
 
 
-def _row(rev: int, window: tuple) -> dict:
+def _rows(windows: list[tuple[int, tuple]]) -> list[dict]:
+    """The rows of (revolution, window) pairs, their times converted together (one
+    integral.time call per column, not per row)."""
+    t0 = np.array([w[2] for _, w in windows], dtype=float)
+    t1 = np.array([w[3] for _, w in windows], dtype=float)
+    public_seconds = t1 + np.array([round(w[7]["proprietary"] * 86400) for _, w in windows])
+    start_date, end_date = itime.iso_from_mjd(t0 / 86400.0), itime.iso_from_mjd(t1 / 86400.0)
+    start_ijd, end_ijd = itime.ijd_from_mjd(t0 / 86400.0), itime.ijd_from_mjd(t1 / 86400.0)
+    public_date = itime.iso_from_mjd(public_seconds / 86400.0, precision=0)
+    return [_row(rev, window, {
+        "start_date": start_date[i], "end_date": end_date[i],
+        "start_ijd": round(float(start_ijd[i]), 8), "end_ijd": round(float(end_ijd[i]), 8),
+        "elapsed": round(float(end_ijd[i] - start_ijd[i]) * 86400.0, 3),
+        "public_date": public_date[i]}) for i, (rev, window) in enumerate(windows)]
+
+
+def _row(rev: int, window: tuple, times: dict) -> dict:
     scw_id, kind, t0, t1, sub, attitude, good, meta = window
     pointing, ra, dec, ra_z, dec_z, pa, lii, bii = attitude
     start, end = round(t0 / 86400.0, 8), round(t1 / 86400.0, 8)
@@ -373,22 +361,15 @@ def _row(rev: int, window: tuple) -> dict:
         "good_spi": float(spi), "good_isgri": float(isgri), "good_picsit": float(picsit),
         "good_jemx1": float(jemx1), "good_jemx2": float(jemx2), "good_omc": float(omc),
         "pointing": pointing, "subpointing": sub, "ra_z": ra_z, "dec_z": dec_z,
-        "posangle": pa, "elapsed": float(t1 - t0),
-        "start_date": _iso_seconds(t0), "end_date": _iso_seconds(t1),
-        "start_ijd": round(start - IJD_OFFSET, 8), "end_ijd": round(end - IJD_OFFSET, 8),
+        "posangle": pa, **times,
         "obs_id": meta["obs_id"], "proposal_id": meta["proposal_id"], "obs_type": meta["obs_type"],
         "target_name": meta["target_name"], "pi_name": meta["pi_name"],
-        "public_date": _iso_seconds(t1 + round(meta["proprietary"] * 86400)),
         # the proposal team: the users entitled to the data while they are private
         "proprietary_group": f"proposal-{meta['proposal_id']}",
         # a few science windows (one in about 200) never reached the archive
         "data_in_archive": int(scw_id) % 197 != 0,
         "lii": lii, "bii": bii,
     }
-
-
-def _iso_seconds(seconds: int) -> str:
-    return (MJD_EPOCH + timedelta(seconds=seconds)).isoformat()
 
 
 # -- the catalogue --------------------------------------------------------------------------
@@ -399,9 +380,9 @@ def _revolutions(rows: int, seed: int) -> list[tuple[int, int]]:
     """Which revolutions to generate and how many of each one's windows to keep: evenly
     spread over the mission, always ending with its last revolution, as many as ``rows``
     need (continuing past the end of operations when the whole mission is not enough)."""
-    stride = max(1, (LAST_REVOLUTION + 1) * ROWS_PER_REVOLUTION // max(rows, 1))
+    stride = max(1, (LAST_REVOLUTION - FIRST_REVOLUTION + 1) * ROWS_PER_REVOLUTION // max(rows, 1))
     chosen, total, rev = [], 0, LAST_REVOLUTION
-    while total < rows and rev >= 0:
+    while total < rows and rev >= FIRST_REVOLUTION:
         n = _revolution(rev, seed, count_only=True)
         chosen.append([rev, n])
         total += n
@@ -423,9 +404,14 @@ def generate(rows: int, seed: int = 0) -> Iterator[dict]:
     the same (rows, seed) yields the same rows everywhere."""
     if rows <= 0:
         return
+    pending: list[tuple[int, tuple]] = []
     for rev, keep in _revolutions(rows, seed):
-        for window in _revolution(rev, seed)[:keep]:
-            yield _row(rev, window)
+        pending += [(rev, window) for window in _revolution(rev, seed)[:keep]]
+        if len(pending) >= 5000:
+            yield from _rows(pending)
+            pending = []
+    if pending:
+        yield from _rows(pending)
 
 
 def write_csv(out: IO[str], rows: Iterable[dict]) -> int:

@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from tap_catalog.demo import FIXED_COLUMNS, IJD_OFFSET, iso_to_mjd, mjd_to_iso
+from integral import time as itime
+from tap_catalog.demo import FIXED_COLUMNS
 
 from . import targets
 
@@ -97,18 +98,18 @@ def parse_position(text: str, frame: str = "icrs") -> tuple[float, float, str | 
 
 
 def parse_time(text: str) -> float:
-    """MJD of an ISO-8601 date or timestamp, of a number read as an MJD, or of a number
-    after "MJD" or "IJD" (INTEGRAL Julian Date, MJD − 51544)."""
+    """MJD (UTC, as start_time) of an ISO-8601 UTC date or timestamp, of a number read as an
+    MJD, or of a number after "MJD" or "IJD" (INTEGRAL Julian Date, TT: MJD(TT) − 51544)."""
     prefix, _, rest = text.strip().partition(" ")
-    offset = {"mjd": 0.0, "ijd": IJD_OFFSET}.get(prefix.lower())
-    number = _number(rest if offset is not None else text)
-    if offset is not None and number is None:
+    scale = prefix.lower() if prefix.lower() in ("mjd", "ijd") else None
+    number = _number(rest if scale else text)
+    if scale and number is None:
         raise ValueError(f"{text!r}: a number must follow {prefix}")
     if number is not None:
-        mjd = number + (offset or 0.0)
+        mjd = itime.mjd_from_ijd(number) if scale == "ijd" else number
     else:
         try:
-            mjd = iso_to_mjd(text)
+            mjd = itime.mjd_from_iso(text)
         except ValueError:
             raise ValueError(f"{text!r} is neither an ISO date (2003-03-01, 2003-03-01T12:00:00) nor an MJD "
                              "(52699.5, MJD 52699.5) nor an IJD (IJD 1155.5)")
@@ -125,7 +126,7 @@ def _fmt(value: float) -> str:
 
 def _date(mjd: float) -> str:
     """An MJD as the page says it: the date alone at midnight, else to the second."""
-    iso = mjd_to_iso(mjd)
+    iso = itime.iso_from_mjd(mjd, precision=0)
     return iso[:10] if iso.endswith("T00:00:00") else iso.replace("T", " ")
 
 
