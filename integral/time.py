@@ -24,6 +24,8 @@ from astropy.time import Time
 
 #: MJD (TT) of IJD 0, 2000-01-01T00:00:00 TT
 IJD_EPOCH_MJD = 51544.0
+#: TT − UTC (s) that ISDC's ISO dates use for every date (32 leap seconds, 1999-2005)
+ISDC_TT_MINUS_UTC = 64.184
 #: INTEGRAL's science operations ended on 2025-02-28: the end of that day, UTC
 END_OF_SCIENCE_OPERATIONS = "2025-03-01T00:00:00"
 
@@ -117,6 +119,16 @@ def _clean_iso(value) -> str | None:
     elif text.endswith("+00:00"):
         text = text[:-6]
     return text.replace(" ", "T", 1)
+
+
+def mjd_from_isdc_iso(iso):
+    """MJD in UTC of ISDC's ISO dates (its ``integral_rev3_scw`` table's ``start_date`` and
+    ``end_date``). ISDC writes them from the IJD with TT − UTC frozen at 64.184 s, its value
+    from 1999 to 2005: measured on the real tables, ISDC's ISO date equals IJD − 64.184 s cut
+    to the second on every row, so after the leap seconds of 2005-2016 it is up to 5 s later
+    than UTC. Read back the same way, they give the IJD and the true UTC."""
+    tt = mjd_from_iso(iso)  # the text's calendar reading, then moved to where ISDC meant it
+    return mjd_from_ijd(tt - IJD_EPOCH_MJD + ISDC_TT_MINUS_UTC / 86400.0)
 
 
 def iso_from_mjd(mjd_utc, precision: int = 3):

@@ -308,9 +308,9 @@ class _BatchError(ValueError):
         super().__init__(reason)
 
 
-def _mjds(values: list, what: str) -> np.ndarray:
+def _mjds(values: list, what: str, isdc: bool = False) -> np.ndarray:
     """MJDs (UTC) of a batch's times as :func:`_time` left them (NaN for None), one astropy
-    call per kind of time."""
+    call per kind of time; ``isdc``: ISO text is ISDC's (see integral.time.mjd_from_isdc_iso)."""
     ijd = [i for i, v in enumerate(values) if isinstance(v, _IJD)]
     other = [i for i, v in enumerate(values) if not isinstance(v, _IJD)]
     out = np.full(len(values), np.nan)
@@ -318,20 +318,22 @@ def _mjds(values: list, what: str) -> np.ndarray:
         out[ijd] = itime.mjd_from_ijd([values[i].value for i in ijd])
     if other:
         try:
-            out[other] = itime.mjd_from_any([values[i] for i in other])
+            texts = [values[i] for i in other]
+            out[other] = itime.mjd_from_isdc_iso(texts) if isdc and all(isinstance(v, str) for v in texts) \
+                else itime.mjd_from_any(texts)
         except itime.BadTime as err:
             raise _BatchError(other[err.index], f"{what} {err.value!r} is neither MJD nor ISO-8601") from None
     return out
 
 
-def _convert_times(rows: list[dict], now_mjd: float) -> None:
+def _convert_times(rows: list[dict], now_mjd: float, isdc: bool = False) -> None:
     """Convert the times of a batch of :func:`normalise`'d rows in place, all at once
     (astropy.time is fast on arrays, slow one value at a time): start_time/end_time to MJD
     (UTC), start_date/end_date (ISO, UTC), start_ijd/end_ijd (IJD, TT), the elapsed time (in
     TT, so a leap second counts), the public date (ISO, UTC, to the second), and the status of
-    rows that had none. Raises :class:`_BatchError`."""
-    start = _mjds([r["start_time"] for r in rows], "start time")
-    end = _mjds([r["end_time"] for r in rows], "end time")
+    rows that had none; ``isdc``: the file's ISO dates are ISDC's. Raises :class:`_BatchError`."""
+    start = _mjds([r["start_time"] for r in rows], "start time", isdc)
+    end = _mjds([r["end_time"] for r in rows], "end time", isdc)
     public = _mjds([r["public_date"] for r in rows], "public_date")
     for i, (a, b) in enumerate(zip(start.tolist(), end.tolist())):
         if not (40000.0 < a < 80000.0 and 40000.0 < b < 80000.0):
@@ -376,10 +378,12 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
                     "end_time" not in found and "end_ijd" not in found:
                 raise IngestError(path, None, "no start/end time columns (start_date/end_date, start_time/end_time)")
             bar = progress_bar(progress, total, path.name)
+            # ISDC's table names the status "ps"; its ISO dates are IJD - 64.184 s, not UTC
+            isdc = "ps" in (n.strip().lower() for n in names)
 
             def write(chunk: list[dict], first: int):
                 try:
-                    _convert_times(chunk, now_mjd)
+                    _convert_times(chunk, now_mjd, isdc)
                 except _BatchError as err:
                     bar.close()
                     raise IngestError(path, first + err.index, str(err)) from None
