@@ -5,7 +5,9 @@ SQLite and PostgreSQL: on SQLite each schema is an attached database file beside
 one (``hera.sqlite`` → ``hera.integral.sqlite``), attached on every new connection.
 
 ``create_catalog(engine, tableset)`` creates, idempotently, the schemas, tables, views and
-indexes of a :class:`~tap_catalog.tableset.TableSet`. The spatial index contract, which the
+indexes of a :class:`~tap_catalog.tableset.TableSet`; on an existing catalogue it adds the
+declared columns a table lacks (ALTER TABLE ADD COLUMN, rows kept) and rebuilds SQLite's
+stand-ins of views whose columns changed. The spatial index contract, which the
 ADQL translator relies on, for every table declared with ``sky = [ra, dec]``:
 
 - PostgreSQL: a GiST index on ``spoint(radians(ra), radians(dec))`` (pgsphere);
@@ -119,7 +121,10 @@ def create_catalog(engine: Engine, tableset: TableSet) -> None:
                 conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {_q(conn, schema.name)}"))
         tables = [t for t in tableset if t.type != "view" or dialect == "sqlite"]
         for table in _dependency_order(tables):
+            if table.type == "view":
+                _drop_outdated_stand_in(conn, table)
             conn.execute(text(_create_table_sql(conn, table, tableset)))
+            _add_missing_columns(conn, table)
             for sql in _index_sql(conn, table):
                 conn.execute(text(sql))
         if dialect == "postgresql":
@@ -129,6 +134,49 @@ def create_catalog(engine: Engine, tableset: TableSet) -> None:
             _create_barrier_views(conn, tableset)
         else:
             refresh_views(conn, tableset)
+
+
+def _existing_columns(conn: Connection, table: Table) -> dict[str, bool]:
+    """The columns ``table`` has in the database, lower case, each with whether it is NOT
+    NULL (empty when the table does not exist)."""
+    if conn.dialect.name == "sqlite":
+        rows = conn.execute(text(f"PRAGMA {_q(conn, table.schema_name)}.table_info({_q(conn, table.table_name)})"))
+        return {r[1].lower(): bool(r[3]) for r in rows}
+    rows = conn.execute(text(
+        "SELECT column_name, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = :schema AND table_name = :table"),
+        {"schema": table.schema_name, "table": table.table_name})
+    return {name.lower(): nullable == "NO" for name, nullable in rows}
+
+
+def _add_missing_columns(conn: Connection, table: Table) -> None:
+    """Give a table of an existing catalogue the columns declared since it was created
+    (a declared NOT NULL column cannot be added to rows that exist: that one needs
+    ``hera catalog init --drop`` and a new ingest)."""
+    existing = _existing_columns(conn, table)
+    for column in table.columns:
+        if column.name.lower() in existing:
+            continue
+        if not column.nullable:
+            raise RuntimeError(f"{table.name} lacks the NOT NULL column {column.name}: recreate the "
+                               "catalogue (hera catalog init --drop) and ingest its files again")
+        if_not_exists = " IF NOT EXISTS" if conn.dialect.name == "postgresql" else ""
+        conn.execute(text(f"ALTER TABLE {_qualified(conn, table)} ADD COLUMN{if_not_exists} "
+                          f"{_q(conn, column.name)} {sql_type(column, conn.dialect.name)}"))
+        log.info("added column %s to %s", column.name, table.name)
+
+
+def _drop_outdated_stand_in(conn: Connection, table: Table) -> None:
+    """Drop the SQLite table that stands for a view (and its R*Tree) when its columns or
+    their NOT NULL no longer match the declaration: refresh_views refills it anyway."""
+    existing = _existing_columns(conn, table)
+    declared = {c.name.lower(): not c.nullable for c in table.columns}
+    if not existing or existing == declared:
+        return
+    if table.sky:
+        conn.execute(text(f"DROP TABLE IF EXISTS {_q(conn, table.schema_name)}."
+                          f"{_q(conn, table.table_name + '_sky')}"))
+    conn.execute(text(f"DROP TABLE {_qualified(conn, table)}"))
 
 
 def _create_barrier_views(conn: Connection, tableset: TableSet) -> None:

@@ -18,6 +18,7 @@ import re
 import sys
 import time
 from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -69,8 +70,23 @@ ALIASES = {
     "public_date": ("public_date", "release_date", "obs_release_date"),
     "proprietary_group": ("proprietary_group", "group", "data_group"),
     "data_in_archive": ("data_in_archive", "data_in_heasarc", "in_archive"),
+    "exp_id": ("exp_id", "expid"),
+    **{f"{i}_mode": (f"{i}_mode", f"{i}mode", f"{short}mode")
+       for i, short in (("spi", "spi"), ("ibis", "ibis"), ("jemx1", "jmx1"), ("jemx2", "jmx2"), ("omc", "omc"))},
+    "obt_start": ("obt_start", "obtstart"),
+    "obt_end": ("obt_end", "obtend", "obt_stop"),
+    "data_size": ("data_size", "dsize", "datasize"),
 }
-SCW_TYPES = {"pointing", "slew", "engineering"}
+#: 'other' windows (scw_id ending in 2) are neither a pointing nor a slew: the archives'
+#: own third type, 0.5-6 % of their rows
+SCW_TYPES = {"pointing", "slew", "other", "engineering"}
+#: obs_type in one spelling whatever the archive's case (HEASARC's current one: the 2022
+#: snapshot and ISDC write GENERAL, HEASARC now General); unknown values: see _obs_type
+OBS_TYPES = {t.upper(): t for t in ("General", "Calibration", "TOO", "Engineering", "Core",
+                                     "Key Programme", "Special", "GCDE")}
+#: the proprietary period of a private window whose file gives no public date (days after
+#: its end): INTEGRAL's one year; HERA_PROPRIETARY_DAYS overrides it for `hera catalog ingest`
+PROPRIETARY_DAYS = 365
 _SCW_ID = re.compile(r"^\d{12}$")
 _SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)(?:[\s:m']+(\d+(?:\.\d*)?)[s\"]?)?\s*$")
 
@@ -203,6 +219,38 @@ def _time(value, what: str):
     return _number(value, what)
 
 
+def _integer(value, what: str) -> int:
+    """An integer as the file gives it, exactly: ISDC writes OBTs (about 9e15, beyond the
+    53 bits of a double) in E-notation (9.034467682287616E15), HEASARC as digits."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    try:
+        number = Decimal(_text(value)) if isinstance(value, (str, bytes)) else Decimal(float(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValueError(f"{what} {value!r} is not an integer") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise ValueError(f"{what} {value!r} is not an integer")
+    return int(number)
+
+
+def _identifier(value, digits: int) -> str:
+    """An identifier made of digits as text; numbers (FITS, VOTable) get back the leading
+    zeros of ``digits`` digits (obs_id 01200230007)."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{_integer(value, 'identifier'):0{digits}d}"
+    return _text(value)
+
+
+def _obs_type(value) -> str:
+    """One spelling of an observation type (:data:`OBS_TYPES`); an unknown one is upper case
+    when it is an acronym of up to four letters (DDT), else capitalised word by word."""
+    name = " ".join(_text(value).split())
+    known = OBS_TYPES.get(name.upper())
+    if known:
+        return known
+    return name.upper() if len(name) <= 4 else name.title()
+
+
 def _flag(value) -> bool:
     s = _text(value).lower()
     if s in ("y", "yes", "true", "t", "1"):
@@ -234,7 +282,7 @@ def normalise(values: list, columns: dict[str, int]) -> dict:
     kind = get("scw_type")
     scw_type = _text(kind).lower() if kind is not None else ("slew" if scw_id[-1] == "1" else "pointing")
     if scw_type not in SCW_TYPES:
-        raise ValueError(f"scw_type {scw_type!r} is not pointing, slew or engineering")
+        raise ValueError(f"scw_type {scw_type!r} is not pointing, slew, other or engineering")
     rev_id = int(scw_id[:4])
     rev = get("revolution")
     if rev is not None and int(_number(rev, "revolution")) != rev_id:
@@ -287,8 +335,15 @@ def normalise(values: list, columns: dict[str, int]) -> dict:
         "ra_z": angle_or_none("ra_z", True), "dec_z": angle_or_none("dec_z", False),
         "posangle": angle_or_none("posangle", False),
         "start_time": start, "end_time": end,  # converted, with the columns they give, per batch
-        **{k: (None if get(k) is None else _text(get(k)))
-           for k in ("obs_id", "proposal_id", "obs_type", "target_name", "pi_name")},
+        **{k: (None if get(k) is None else _text(get(k))) for k in ("proposal_id", "target_name", "pi_name")},
+        "obs_id": None if get("obs_id") is None else _identifier(get("obs_id"), 11),
+        "exp_id": None if get("exp_id") is None else _identifier(get("exp_id"), 8),
+        "obs_type": None if get("obs_type") is None else _obs_type(get("obs_type")),
+        **{f"{i}_mode": None if get(f"{i}_mode") is None else _integer(get(f"{i}_mode"), f"{i}_mode")
+           for i in ("spi", "ibis", "jemx1", "jemx2", "omc")},
+        "obt_start": None if get("obt_start") is None else _integer(get("obt_start"), "obt_start"),
+        "obt_end": None if get("obt_end") is None else _integer(get("obt_end"), "obt_end"),
+        "data_size": None if get("data_size") is None else _integer(get("data_size"), "data_size"),
         "public_date": None if public is None else _time(public, "public_date"),
         # a private window without a group is seen by nobody until its public date
         "proprietary_group": None if get("proprietary_group") is None else _text(get("proprietary_group")),
@@ -326,15 +381,21 @@ def _mjds(values: list, what: str, isdc: bool = False) -> np.ndarray:
     return out
 
 
-def _convert_times(rows: list[dict], now_mjd: float, isdc: bool = False) -> None:
+def _convert_times(rows: list[dict], now_mjd: float, isdc: bool = False,
+                   proprietary_days: float = PROPRIETARY_DAYS) -> None:
     """Convert the times of a batch of :func:`normalise`'d rows in place, all at once
     (astropy.time is fast on arrays, slow one value at a time): start_time/end_time to MJD
     (UTC), start_date/end_date (ISO, UTC), start_ijd/end_ijd (IJD, TT), the elapsed time (in
     TT, so a leap second counts), the public date (ISO, UTC, to the second), and the status of
-    rows that had none; ``isdc``: the file's ISO dates are ISDC's. Raises :class:`_BatchError`."""
+    rows that had none; ``isdc``: the file's ISO dates are ISDC's. A private window whose file
+    gives no public date becomes public ``proprietary_days`` after its end: without a date
+    nobody outside its group (and the archives give none) would ever see it. Raises
+    :class:`_BatchError`."""
     start = _mjds([r["start_time"] for r in rows], "start time", isdc)
     end = _mjds([r["end_time"] for r in rows], "end time", isdc)
     public = _mjds([r["public_date"] for r in rows], "public_date")
+    undated = np.isnan(public) & np.array([r["status"] == "private" for r in rows], dtype=bool)
+    public[undated] = end[undated] + proprietary_days
     for i, (a, b) in enumerate(zip(start.tolist(), end.tolist())):
         if not (40000.0 < a < 80000.0 and 40000.0 < b < 80000.0):
             raise _BatchError(i, f"times {a}..{b} are not plausible MJDs")
@@ -355,10 +416,11 @@ def _convert_times(rows: list[dict], now_mjd: float, isdc: bool = False) -> None
 
 # -- the ingest -----------------------------------------------------------------------------
 def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool = True,
-           batch: int = 5000) -> dict:
+           batch: int = 5000, proprietary_days: float = PROPRIETARY_DAYS) -> dict:
     """Load the science windows of ``paths`` in one transaction; returns counts
     ``{"read": n, "files": k}``. Raises :class:`IngestError` (and keeps nothing) on a bad
-    file or row."""
+    file or row. A private window without a public date in its file becomes public
+    ``proprietary_days`` after its end."""
     scw = tableset.get("integral.scw")
     columns = [c.name for c in scw.columns]
     now_mjd = itime.now_mjd()
@@ -369,21 +431,22 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
         for path in paths:
             if not path.is_file():
                 raise IngestError(path, None, "no such file")
-            names, rows, total = read_rows(path)
+            names, rows, total = _read_table(path)
             found = column_map(names)
-            for needed in ("scw_id",):
-                if needed not in found:
-                    raise IngestError(path, None, f"no {needed} column (looked for {', '.join(ALIASES[needed])})")
+            if "scw_id" not in found:
+                raise IngestError(path, None, "not a science-window table: it has no scw_id column "
+                                              f"(looked for {', '.join(ALIASES['scw_id'])})")
             if "start_time" not in found and "start_ijd" not in found or \
                     "end_time" not in found and "end_ijd" not in found:
-                raise IngestError(path, None, "no start/end time columns (start_date/end_date, start_time/end_time)")
+                raise IngestError(path, None, "not a science-window table: it has no start/end time "
+                                              "columns (start_date/end_date, start_time/end_time, ijd_start/ijd_end)")
             bar = progress_bar(progress, total, path.name)
             # ISDC's table names the status "ps"; its ISO dates are IJD - 64.184 s, not UTC
             isdc = "ps" in (n.strip().lower() for n in names)
 
             def write(chunk: list[dict], first: int):
                 try:
-                    _convert_times(chunk, now_mjd, isdc)
+                    _convert_times(chunk, now_mjd, isdc, proprietary_days)
                 except _BatchError as err:
                     bar.close()
                     raise IngestError(path, first + err.index, str(err)) from None
@@ -391,7 +454,7 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
                 bar.update(len(chunk))
 
             chunk, number = [], 0
-            for number, values in enumerate(rows, start=1):
+            for number, values in enumerate(_checked(path, rows), start=1):
                 try:
                     chunk.append(normalise(values, found))
                 except (ValueError, TypeError, OverflowError) as err:
@@ -404,19 +467,61 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
                 write(chunk, number - len(chunk) + 1)
             bar.close()
             read += number
-        writer.finish()
+            writer.finish()  # per file: a window of the same version in two files is merged
         refresh_revolutions(conn)
         database.refresh_views(conn, tableset)
     return {"read": read, "files": len(paths)}
 
 
+def _read_table(path: Path):
+    """:func:`read_rows`, with a file that is not a table (binary data named .csv, say)
+    refused by name rather than by a decoder's exception."""
+    try:
+        return read_rows(path)
+    except (UnicodeDecodeError, csv.Error) as err:
+        raise IngestError(path, None, f"not a science-window table: cannot read it as text ({err})") from None
+
+
+def _checked(path: Path, rows: Iterator[list]) -> Iterator[list]:
+    """The rows of a text table, a line that cannot be decoded or parsed refused with the
+    file's name and the line's number."""
+    number = 0
+    while True:
+        try:
+            values = next(rows)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, csv.Error) as err:
+            raise IngestError(path, number + 1, f"not a science-window table: cannot read it as text ({err})") from None
+        number += 1
+        yield values
+
+
 def _upsert_tail(columns: list[str], quote) -> str:
-    updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c != "scw_id")
-    return f"ON CONFLICT (scw_id) DO UPDATE SET {updates} WHERE excluded.scw_ver > t.scw_ver"
+    """The ON CONFLICT clause: a newer ``scw_ver`` replaces the row; the same version (the
+    same window in another file, another archive or snapshot) only completes it, so that
+    files go in in any order with the same result: columns the row lacks are taken, a window
+    is public when either says so (the later snapshot: release is never undone), and a
+    mixed-case PI name (HEASARC's current spelling) is preferred to an upper-case one."""
+    newer = "excluded.scw_ver > t.scw_ver"
+
+    def merged(c):
+        q = quote(c)
+        if c == "status":
+            same = f"CASE WHEN excluded.{q} = 'public' THEN excluded.{q} ELSE t.{q} END"
+        elif c == "pi_name":
+            same = (f"CASE WHEN t.{q} IS NULL OR (t.{q} = UPPER(t.{q}) AND excluded.{q} <> UPPER(excluded.{q})) "
+                    f"THEN excluded.{q} ELSE t.{q} END")
+        else:
+            same = f"COALESCE(t.{q}, excluded.{q})"
+        return f"{q} = CASE WHEN {newer} THEN excluded.{q} ELSE {same} END"
+
+    updates = ", ".join(merged(c) for c in columns if c != "scw_id")
+    return f"ON CONFLICT (scw_id) DO UPDATE SET {updates} WHERE excluded.scw_ver >= t.scw_ver"
 
 
 class _SQLiteWriter:
-    """Upserts batches with executemany: a newer scw_ver replaces, others are left alone."""
+    """Upserts batches with executemany (see :func:`_upsert_tail`)."""
 
     def __init__(self, conn: Connection, columns: list[str]):
         quote = conn.dialect.identifier_preparer.quote
@@ -432,8 +537,8 @@ class _SQLiteWriter:
 
 
 class _PostgresWriter:
-    """COPYs batches into a temporary table, then upserts it in one statement, the newest
-    version of each science window first."""
+    """COPYs the batches of a file into a temporary table, then upserts them in one
+    statement (see :func:`_upsert_tail`), the newest version of each science window first."""
 
     def __init__(self, conn: Connection, columns: list[str]):
         quote = conn.dialect.identifier_preparer.quote
@@ -454,6 +559,7 @@ class _PostgresWriter:
             f"INSERT INTO integral.scw AS t ({self.quoted}) "
             f"SELECT DISTINCT ON (scw_id) {self.quoted} FROM {self.staging} "
             f"ORDER BY scw_id, scw_ver DESC " + self.tail))
+        self.conn.execute(text(f"TRUNCATE {self.staging}"))
 
 
 # -- integral.revolution ----------------------------------------------------------------------
