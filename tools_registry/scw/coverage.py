@@ -2,7 +2,8 @@
 
 For each science window, source and instrument it computes the off-axis angle
 (great-circle distance from the spacecraft X axis), the coding fraction of the
-instrument's field of view at the source (`tools_registry.scw.fov`), the field
+instrument's field of view at the source (`tools_registry.scw.fov`) in the
+spacecraft frame that the archives' Z axis or `posangle` fixes, the field
 region (fully coded, partially coded, outside) and the effective good time
 (good time × coding fraction). It writes that table (FITS or VOTable), a PNG of
 the cumulative effective exposure against time, and returns the totals.
@@ -12,6 +13,7 @@ import os
 
 import numpy as np
 from astropy import units as u
+from astropy.coordinates import SkyCoord, SkyOffsetFrame
 from astropy.table import Column, Table
 from astropy.time import Time
 from matplotlib.figure import Figure
@@ -28,7 +30,9 @@ _POINTING_RA = ("ra", "ra_x", "ra_scx", "raj2000")
 _POINTING_DEC = ("dec", "dec_x", "dec_scx", "dej2000", "decj2000")
 _Z_RA = ("ra_z", "raz", "z_ra", "ra_scz")
 _Z_DEC = ("dec_z", "decz", "z_dec", "dec_scz")
-_POSANGLE = ("posangle", "pos_angle", "position_angle", "posang", "pa", "pa_y")
+# Only names of the archives' quantity (minus the position angle of Z): a generic "pa" or
+# "position_angle" most likely means an angle east of north, the opposite sign.
+_POSANGLE = ("posangle", "pos_angle", "posang")
 
 _SOURCE_NAME = ("name", "source", "source_name", "src_name", "object", "target", "main_id", "id")
 _SOURCE_RA = ("ra", "raj2000", "_raj2000", "ra_icrs", "ra_deg", "ra_j2000", "radeg")
@@ -53,16 +57,16 @@ def scw_coverage(scw_table, outfile, plotfile, ra=None, dec=None, sources=None,
     windows = _read_science_windows(scw_table, names)
     source_names, source_ra, source_dec = _read_sources(ra, dec, sources)
 
-    pointing = _unit_vectors(windows["ra"], windows["dec"])
-    axis_y, axis_z, oriented, orientation_from = _spacecraft_axes(windows, pointing)
+    spacecraft, oriented = _spacecraft_frame(windows)
 
     blocks = []
     for name, s_ra, s_dec in zip(source_names, source_ra, source_dec):
-        source = _unit_vectors(np.array([s_ra]), np.array([s_dec]))[0]
-        along_x = pointing @ source
-        off_axis = np.degrees(np.arctan2(np.linalg.norm(np.cross(pointing, source), axis=1), along_x))
-        angle_y = np.where(oriented, np.degrees(np.arctan2(axis_y @ source, along_x)), np.nan)
-        angle_z = np.where(oriented, np.degrees(np.arctan2(axis_z @ source, along_x)), np.nan)
+        # the source's unit vector on the spacecraft axes X, Y, Z of every window
+        in_frame = SkyCoord(s_ra * u.deg, s_dec * u.deg).transform_to(spacecraft).cartesian
+        along_x, along_y, along_z = (np.atleast_1d(axis.value) for axis in (in_frame.x, in_frame.y, in_frame.z))
+        off_axis = np.degrees(np.arctan2(np.hypot(along_y, along_z), along_x))
+        angle_y = np.where(oriented, np.degrees(np.arctan2(along_y, along_x)), np.nan)
+        angle_z = np.where(oriented, np.degrees(np.arctan2(along_z, along_x)), np.nan)
         for instrument in names:
             fov = FIELDS[instrument]
             fraction, model = _coding_fraction(fov, off_axis, angle_y, angle_z, along_x, oriented)
@@ -87,7 +91,7 @@ def scw_coverage(scw_table, outfile, plotfile, ra=None, dec=None, sources=None,
                 "effective_time": good * fraction,
             })
 
-    table = _coverage_table(blocks, orientation_from)
+    table = _coverage_table(blocks, windows["orientation_from"])
     _write_table(table, out_path, out_format)
     plotted = _plot_cumulative(table, source_names, names, plot_path)
 
@@ -95,7 +99,8 @@ def scw_coverage(scw_table, outfile, plotfile, ra=None, dec=None, sources=None,
         "n_scw": len(windows["scw_id"]),
         "n_sources": len(source_names),
         "n_rows": len(table),
-        "orientation": orientation_from,
+        "orientation": windows["orientation_from"],
+        "n_oriented": int(np.sum(oriented)),
         "plotted_sources": plotted,
     }
     for instrument in names:
@@ -160,8 +165,8 @@ def _find(table, aliases):
 
 def _float_column(table, name, unit=None):
     column = table[name]
-    if isinstance(column, Time):
-        return column.mjd.astype(float)
+    if isinstance(column, Time):  # in UTC, the scale of the catalogue's MJDs (integral.time)
+        return column.utc.mjd.astype(float)
     if column.dtype.kind not in "fiu":
         raise ValueError(f"column {name!r} is not numeric")
     values = column.filled(np.nan) if np.ma.is_masked(column) else np.asarray(column)
@@ -202,17 +207,27 @@ def _read_science_windows(scw_table, instruments):
         good = _float_column(table, found[column], u.s)
         windows[column] = np.where(np.isfinite(good), good, 0.0)  # unknown good time counts as none
 
+    _check_declinations(windows["dec"], found["dec"])
+
     z_ra, z_dec, posangle = _find(table, _Z_RA), _find(table, _Z_DEC), _find(table, _POSANGLE)
+    given = []
     if z_ra and z_dec:
         windows["z_ra"] = _float_column(table, z_ra, u.deg)
         windows["z_dec"] = _float_column(table, z_dec, u.deg)
-        windows["orientation_from"] = f"Z axis ({z_ra}, {z_dec})"
-    elif posangle:
+        _check_declinations(windows["z_dec"], z_dec)
+        given.append(f"Z axis ({z_ra}, {z_dec})")
+    if posangle:
         windows["posangle"] = _float_column(table, posangle, u.deg)
-        windows["orientation_from"] = f"position angle of Y ({posangle})"
-    else:
-        windows["orientation_from"] = "none (conservative circular fields)"
+        given.append(f"{posangle} (Z at position angle -{posangle})")
+    windows["orientation_from"] = ", else ".join(given) or "none (conservative circular fields)"
     return windows
+
+
+def _check_declinations(values, name):
+    outside = np.isfinite(values) & (np.abs(values) > 90)
+    if np.any(outside):
+        row = int(np.flatnonzero(outside)[0]) + 1
+        raise ValueError(f"scw_table: column {name!r} must lie in [-90, 90] degrees (row {row} has {values[row - 1]})")
 
 
 def _scw_ids(column):
@@ -267,34 +282,25 @@ def position_name(ra: float, dec: float) -> str:
     return f"RA {ra % 360.0:.4f} Dec {dec:+.4f}"
 
 
-def _unit_vectors(ra_deg, dec_deg):
-    ra, dec = np.radians(ra_deg), np.radians(dec_deg)
-    return np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)], axis=-1)
+def _spacecraft_frame(windows):
+    """The spacecraft frame of every window, and where its roll is known.
 
-
-def _spacecraft_axes(windows, pointing):
-    """Unit vectors of the spacecraft Y and Z axes per window, and where they are known."""
-    n = len(pointing)
+    astropy's SkyOffsetFrame(origin=X, rotation=θ) has its Cartesian x axis on X, its z axis
+    towards position angle θ (east of north, at X) and its y axis completing a right-handed
+    frame. With θ the position angle of the spacecraft Z axis these are INTEGRAL's X, Y and Z
+    (Y = Z × X). θ comes from the Z axis where the table gives it, else from the archives'
+    `posangle`, which is minus that position angle (docs/scw_tools.md, "Orientation").
+    """
+    pointing = SkyCoord(windows["ra"] * u.deg, windows["dec"] * u.deg)
+    roll = -windows["posangle"] if "posangle" in windows else np.full(len(windows["ra"]), np.nan)
     if "z_ra" in windows:
-        z = _unit_vectors(windows["z_ra"], windows["z_dec"])
-        z = z - np.sum(z * pointing, axis=1)[:, None] * pointing  # orthogonal to X despite rounding
-        norm = np.linalg.norm(z, axis=1)
-        oriented = np.isfinite(norm) & (norm > 1e-6)
-        z = np.where(oriented[:, None], z / np.where(oriented, norm, 1.0)[:, None], np.nan)
-        y = np.cross(z, pointing)
-    elif "posangle" in windows:
-        ra, dec = np.radians(windows["ra"]), np.radians(windows["dec"])
-        east = np.stack([-np.sin(ra), np.cos(ra), np.zeros(n)], axis=-1)
-        north = np.stack([-np.sin(dec) * np.cos(ra), -np.sin(dec) * np.sin(ra), np.cos(dec)], axis=-1)
-        pa = np.radians(windows["posangle"])[:, None]
-        y = np.sin(pa) * east + np.cos(pa) * north
-        z = np.cross(pointing, y)
-        oriented = np.isfinite(windows["posangle"])
-    else:
-        y = z = np.full((n, 3), np.nan)
-        oriented = np.zeros(n, dtype=bool)
-    oriented &= np.all(np.isfinite(pointing), axis=1)
-    return y, z, oriented, windows["orientation_from"]
+        z_axis = SkyCoord(windows["z_ra"] * u.deg, windows["z_dec"] * u.deg)
+        # a Z axis on (or opposite) X has no position angle
+        usable = np.abs(np.sin(pointing.separation(z_axis).rad)) > 1e-6
+        roll = np.where(usable, pointing.position_angle(z_axis).deg, roll)
+    oriented = np.isfinite(roll) & np.isfinite(windows["ra"]) & np.isfinite(windows["dec"])
+    frame = SkyOffsetFrame(origin=pointing, rotation=np.where(oriented, roll, 0.0) * u.deg)
+    return frame, oriented
 
 
 def _coding_fraction(fov, off_axis, angle_y, angle_z, along_x, oriented):
