@@ -311,7 +311,8 @@ def _attitudes(x: np.ndarray, z: np.ndarray) -> tuple[list, ...]:
     ra, dec = angles(x)
     ra_z, dec_z = angles(z)
     ra, dec, ra_z, dec_z = (np.round(v, 4) for v in (ra, dec, ra_z, dec_z))
-    pa = np.round(position_angle(ra, dec, ra_z, dec_z), 2).tolist()
+    # the archives' posangle: minus the position angle of Z, in (-180, 180] (docs/catalogue.md)
+    pa = np.round(180.0 - (180.0 + position_angle(ra, dec, ra_z, dec_z)) % 360.0, 2).tolist()
     lii, bii = (np.round(v, 4).tolist() for v in galactic(ra, dec))
     return ra.tolist(), dec.tolist(), ra_z.tolist(), dec_z.tolist(), pa, lii, bii
 

@@ -190,10 +190,12 @@ def placed_sources(pointing, position_angle_y):
 @pytest.mark.parametrize("orientation", ["posangle", "z_axis"])
 def test_sources_placed_in_each_region_of_each_square_field(tmp_path, orientation):
     pointing, position_angle_y = (121.0, -35.0), 30.0
+    # Z = X × Y lies at position angle PA(Y) - 90°; the archives' posangle is minus that angle
+    position_angle_z = position_angle_y - 90
     if orientation == "posangle":
-        extra = {"posangle": [position_angle_y]}
-    else:  # the Z axis is 90° from X, at position angle PA(Y) - 90° (Z = X × Y)
-        z_ra, z_dec = offset_source(*pointing, position_angle_y - 90, 90.0)
+        extra = {"posangle": [-position_angle_z]}
+    else:  # the Z axis is 90° from X
+        z_ra, z_dec = offset_source(*pointing, position_angle_z, 90.0)
         extra = {"ra_z": [z_ra], "dec_z": [z_dec]}
     sources, expected = placed_sources(pointing, position_angle_y)
     result, table = run_coverage(tmp_path, scw_rows([pointing], good=2000.0, **extra), sources=sources)
@@ -212,7 +214,9 @@ def test_sources_placed_in_each_region_of_each_square_field(tmp_path, orientatio
         if direction == -90:  # along +Z
             assert row["angle_z"] == pytest.approx(separation, abs=1e-9)
             assert row["angle_y"] == pytest.approx(0.0, abs=1e-9)
-    assert result["orientation"].startswith("Z axis" if orientation == "z_axis" else "position angle")
+    assert result["orientation"] == ("Z axis (ra_z, dec_z)" if orientation == "z_axis"
+                                     else "posangle (Z at position angle -posangle)")
+    assert result["n_oriented"] == 1
 
 
 def test_without_orientation_square_fields_are_their_inscribed_circles(tmp_path):
@@ -225,7 +229,7 @@ def test_without_orientation_square_fields_are_their_inscribed_circles(tmp_path)
         assert row["coding_fraction"] == pytest.approx(fraction, abs=1e-9), name
         assert row["fov_region"] == REGION.get(fraction, "partially_coded"), name
         assert is_missing(row["angle_y"]) and is_missing(row["angle_z"])
-    assert result["orientation"].startswith("none")
+    assert result["orientation"].startswith("none") and result["n_oriented"] == 0
 
 
 def test_without_orientation_coverage_never_exceeds_the_square_field_at_any_roll(tmp_path):
