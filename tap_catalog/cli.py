@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import database, demo, tap_schema
-from .ingest import IngestError, ingest as ingest_files
+from .ingest import PROPRIETARY_DAYS, IngestError, ingest as ingest_files
 from .tableset import TableSet
 
 database_url_option = click.option(
@@ -31,13 +31,18 @@ def _engine(database_url: str | None):
 
 
 def _app_database_url() -> str | None:
-    """HERA_DATABASE_URL of the Flask app: the current one, or the one the ``hera``
-    command would build (its ScriptInfo)."""
+    """HERA_DATABASE_URL of the Flask app (see :func:`_app_setting`)."""
+    return _app_setting("HERA_DATABASE_URL")
+
+
+def _app_setting(key: str):
+    """A setting of the Flask app: the current one, or the one the ``hera`` command would
+    build (its ScriptInfo); None without an app."""
     from flask import current_app
     from flask.cli import ScriptInfo
 
     try:
-        return current_app.config.get("HERA_DATABASE_URL")
+        return current_app.config.get(key)
     except RuntimeError:  # outside an application context
         pass
     ctx = click.get_current_context(silent=True)
@@ -49,7 +54,7 @@ def _app_database_url() -> str | None:
     except Exception:  # noqa: BLE001 - no app to be found: fall back to the usage error
         return None
     with app.app_context():
-        return current_app.config.get("HERA_DATABASE_URL")
+        return current_app.config.get(key)
 
 
 def _where(engine) -> str:
@@ -85,14 +90,21 @@ def init(database_url, drop):
 @database_url_option
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Progress bar on stderr.")
-def ingest(database_url, files, progress):
-    """Load science windows from FILES (FITS, CSV or VOTable, HEASARC intscw layout) in one
-    transaction; a science window already present is replaced only by a newer scw_ver."""
+@click.option("--proprietary-days", type=click.FloatRange(min=0), envvar="HERA_PROPRIETARY_DAYS", default=None,
+              help="A private window whose file gives no public date becomes public this many days after "
+                   f"its end (default: the app's HERA_PROPRIETARY_DAYS, else {PROPRIETARY_DAYS}).")
+def ingest(database_url, files, progress, proprietary_days):
+    """Load science windows from FILES (FITS, CSV or VOTable: HEASARC's intscw or ISDC's
+    rev3 scw table, as the archives give them) in one transaction; a science window already
+    present is replaced by a newer scw_ver and completed by the same one."""
     tableset = TableSet.load()
     engine = _engine(database_url)
     _prepare(engine, tableset)
+    if proprietary_days is None:
+        configured = _app_setting("HERA_PROPRIETARY_DAYS")
+        proprietary_days = PROPRIETARY_DAYS if configured is None else float(configured)
     try:
-        counts = ingest_files(engine, tableset, files, progress=progress)
+        counts = ingest_files(engine, tableset, files, progress=progress, proprietary_days=proprietary_days)
     except IngestError as err:
         raise click.ClickException(f"nothing ingested: {err}")
     click.echo(f"ingested {counts['read']} science windows from {counts['files']} file(s) into {_where(engine)}")

@@ -114,7 +114,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[list], int | None]:
     try:
         table = Table.read(path, format=fmt)
     except Exception as err:  # astropy raises many kinds for unreadable files
-        raise IngestError(path, None, f"cannot read {fmt}: {err}") from err
+        raise IngestError(path, None, f"not a science-window table: cannot read it as {fmt} ({err})") from err
     names = list(table.colnames)
     columns = [table[n].tolist() for n in names]  # masked values become None
     return names, (list(r) for r in zip(*columns)), len(table)
@@ -499,19 +499,27 @@ def _checked(path: Path, rows: Iterator[list]) -> Iterator[list]:
 
 def _upsert_tail(columns: list[str], quote) -> str:
     """The ON CONFLICT clause: a newer ``scw_ver`` replaces the row; the same version (the
-    same window in another file, another archive or snapshot) only completes it, so that
-    files go in in any order with the same result: columns the row lacks are taken, a window
-    is public when either says so (the later snapshot: release is never undone), and a
-    mixed-case PI name (HEASARC's current spelling) is preferred to an upper-case one."""
+    same window in another file, another archive or snapshot) completes it: columns the row
+    lacks are taken, a window is public when either says so (the later snapshot: a release
+    is never undone), of two public dates the later is kept, and of two PI names a mixed-case one (HEASARC's current spelling) is
+    preferred to an upper-case one, else the greater (HEASARC's "DR." to ISDC's "DR"),
+    whatever the order of the files. Other values both give are kept from the first; the
+    archives agree on them within their precision (times within ISDC's second, OBTs within
+    HEASARC's 15 digits)."""
     newer = "excluded.scw_ver > t.scw_ver"
 
     def merged(c):
         q = quote(c)
         if c == "status":
             same = f"CASE WHEN excluded.{q} = 'public' THEN excluded.{q} ELSE t.{q} END"
-        elif c == "pi_name":
-            same = (f"CASE WHEN t.{q} IS NULL OR (t.{q} = UPPER(t.{q}) AND excluded.{q} <> UPPER(excluded.{q})) "
-                    f"THEN excluded.{q} ELSE t.{q} END")
+        elif c == "public_date":  # the later: no source's proprietary period is cut short
+            same = f"CASE WHEN t.{q} IS NULL OR excluded.{q} > t.{q} THEN excluded.{q} ELSE t.{q} END"
+        elif c == "pi_name":  # mixed case first, then the greater text: any order, one result
+            old, new = f"t.{q}", f"excluded.{q}"
+            same = (f"CASE WHEN {old} IS NULL THEN {new} WHEN {new} IS NULL THEN {old} "
+                    f"WHEN {old} = UPPER({old}) AND {new} <> UPPER({new}) THEN {new} "
+                    f"WHEN {old} <> UPPER({old}) AND {new} = UPPER({new}) THEN {old} "
+                    f"WHEN {new} > {old} THEN {new} ELSE {old} END")
         else:
             same = f"COALESCE(t.{q}, excluded.{q})"
         return f"{q} = CASE WHEN {newer} THEN excluded.{q} ELSE {same} END"

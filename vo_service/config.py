@@ -44,6 +44,9 @@ DEFAULTS = {
     "ADQL_MAX_DEPTH": 100,
     # TAP: rows of demo science windows `hera serve` loads into an empty catalogue (0: none)
     "TAP_DEMO_ROWS": 20_000,
+    # catalogue ingest: a private science window whose file gives no public date becomes
+    # public this many days after its end (INTEGRAL's one-year proprietary period)
+    "PROPRIETARY_DAYS": 365,
     # workspace quota of a user whose record sets none (bytes, files)
     "WORKSPACE_QUOTA_BYTES": 10 * 1024**3,
     "WORKSPACE_QUOTA_FILES": 10000,
