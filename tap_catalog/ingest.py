@@ -280,7 +280,8 @@ def normalise(values: list, columns: dict[str, int]) -> dict:
     if not re.fullmatch(r"\d{3}", scw_ver):
         raise ValueError(f"scw_ver {scw_ver!r} is not 3 digits")
     kind = get("scw_type")
-    scw_type = _text(kind).lower() if kind is not None else ("slew" if scw_id[-1] == "1" else "pointing")
+    # without a type column, the id's last digit tells: 0 pointing, 1 slew, 2 other
+    scw_type = _text(kind).lower() if kind is not None else {"1": "slew", "2": "other"}.get(scw_id[-1], "pointing")
     if scw_type not in SCW_TYPES:
         raise ValueError(f"scw_type {scw_type!r} is not pointing, slew, other or engineering")
     rev_id = int(scw_id[:4])

@@ -8,8 +8,10 @@ proprietary status as ``ps``, extra columns that Hera ignores.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
+from pathlib import Path
 
 import pytest
 from astropy.table import Table
@@ -258,3 +260,54 @@ def test_demo_command_loads_the_database(engine):
 def test_demo_loads_into_an_empty_catalogue(engine, tableset):
     assert demo.load_if_empty(engine, tableset, 120, seed=9) == 120
     assert [r["scw_id"] for r in scw(engine)] == sorted(r["scw_id"] for r in demo.generate(120, 9))
+
+
+# -- an existing catalogue ---------------------------------------------------------------------------
+
+REAL_SCW = Path(__file__).parent / "data" / "real" / "scw"
+#: the integral.scw columns declared after the first release
+ADDED = {"exp_id", "obt_start", "obt_end", "data_size", "spi_mode", "ibis_mode", "jemx1_mode",
+         "jemx2_mode", "omc_mode"}
+
+
+def first_release() -> TableSet:
+    """The declaration as it was before the archives' columns: integral.scw without them,
+    ObsCore without access_estsize, ObsLocTAP's t_exptime NOT NULL."""
+    tableset = TableSet.load()
+    scw_table = tableset.get("integral.scw")
+    scw_table.columns = [c for c in scw_table.columns if c.name not in ADDED]
+    obscore = tableset.get("ivoa.obscore")
+    obscore.definition = {dialect: sql.replace("(data_size + 1023) / 1024", "NULL")
+                          for dialect, sql in obscore.definition.items()}
+    obsplan = tableset.get("ivoa.obsplan")
+    obsplan.columns = [dataclasses.replace(c, nullable=False) if c.name == "t_exptime" else c
+                       for c in obsplan.columns]
+    return tableset
+
+
+def test_an_existing_catalogue_gets_the_new_columns_and_keeps_its_rows(engine, tableset):
+    database.drop_catalog(engine, tableset)
+    old = first_release()
+    database.create_catalog(engine, old)
+    crab = REAL_SCW / "heasarc_intscw_crab_1deg_2020-09_2020-12.csv"
+    ingest.ingest(engine, old, [crab], progress=False)
+    with engine.connect() as conn:
+        columns = set(conn.execute(text("SELECT * FROM integral.scw")).keys())
+    assert not columns & ADDED and len(scw(engine)) == 11
+
+    database.create_catalog(engine, tableset)  # what every hera command and start-up runs
+    tap_schema.fill(engine, tableset)
+    assert len(scw(engine)) == 11  # the rows are kept, their new columns empty
+    assert {r["data_size"] for r in scw(engine, "scw_id, data_size")} == {None}
+    # the same file again completes its windows; a file with empty good times now goes in
+    ingest.ingest(engine, tableset, [crab, REAL_SCW / "isdc_rev3_scw_revs2437-2441.csv"], progress=False)
+    sizes = {r["scw_id"]: r["data_size"] for r in scw(engine, "scw_id, data_size")}
+    with crab.open(newline="") as f:
+        assert all(sizes[r["scw_id"]] == int(r["data_size"]) for r in csv.DictReader(f))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM ivoa.obsplan WHERE t_exptime IS NULL")).scalar() > 0
+        assert conn.execute(text("SELECT COUNT(*) FROM ivoa.obscore WHERE access_estsize > 0")).scalar() == len(sizes)
+        if engine.dialect.name == "postgresql":  # the barrier view shows the new columns too
+            assert conn.execute(text("SELECT COUNT(data_size) FROM integral.scw__visible")).scalar() == len(sizes)
+    database.create_catalog(engine, tableset)  # idempotent
+    assert len(scw(engine)) == len(sizes)

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from tap_catalog import adql, cli, ingest
+from vo_service.web import selection
 
 from schemas import assert_valid
 
@@ -244,6 +245,24 @@ def test_obs_type_has_one_spelling_and_obsloctap_maps_any_case(hera, app):
     categories = dict(tap(app, "SELECT category, COUNT(*) AS n FROM ivoa.obsplan GROUP BY category").iterrows())
     assert categories["Fixed"] == sum(w["obs_type"].upper() == "TOO" for w in pointings)
     assert categories["Coordinated"] == sum(w["obs_type"].upper() == "CALIBRATION" for w in pointings)
+
+
+def test_other_windows_are_a_type_of_their_own_on_the_selection_page(hera, app, tmp_path):
+    load(hera, [REAL / "isdc_rev3_scw_revs0001-0018.csv"])
+    others = {r["scw_id"] for r in read(REAL / "isdc_rev3_scw_revs0001-0018.csv") if r["scw_type"] == "OTHER"}
+    assert len(others) == 36
+    sel = selection.build({"scw_type": "other", "maxrec": "10000"})
+    assert not sel.errors
+    assert set(tap(app, sel.adql)["scw_id"]) == others
+    # a file without a type column: the id's last digit tells (2: other)
+    bare = tmp_path / "bare.csv"
+    with (REAL / "isdc_rev3_scw_revs0001-0018.csv").open(newline="") as f, bare.open("w", newline="") as out:
+        writer = csv.writer(out)
+        for row in csv.reader(f):
+            writer.writerow(row[:2] + row[3:])
+    empty(hera)
+    load(hera, [bare])
+    assert {i for i, r in stored(hera, "scw_id, scw_type").items() if r["scw_type"] == "other"} == others
 
 
 @pytest.mark.parametrize("name", ["isgri_query_lc.fits", "isgri_query_mosaic.fits",

@@ -19,7 +19,8 @@ from . import targets
 #: the instruments with a good-time column, as the form and the catalogue name them
 INSTRUMENTS = (("isgri", "IBIS/ISGRI"), ("picsit", "IBIS/PICsIT"), ("spi", "SPI"),
                ("jemx1", "JEM-X 1"), ("jemx2", "JEM-X 2"), ("omc", "OMC"))
-SCW_TYPES = ("pointing", "slew")
+#: the archives' window types ('other': neither a stable pointing nor a planned slew)
+SCW_TYPES = ("pointing", "slew", "other")
 #: coordinate systems of the position field: (value, label)
 FRAMES = {"icrs": "equatorial (ICRS)", "galactic": "Galactic (l, b)"}
 STATUSES = ("public", "private")
