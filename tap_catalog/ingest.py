@@ -3,12 +3,15 @@
 The files follow HEASARC's ``intscw`` table (or ISDC's, or the demo CSV): column names are
 matched case-insensitively with the names and aliases of :data:`ALIASES`, in any order,
 extra columns ignored; coordinates in degrees or sexagesimal (RA in hours), times as MJD or
-ISO-8601. Columns the file lacks are derived where they can be (revolution, pointing and
-sub-pointing from ``scw_id``, elapsed time, ISO and IJD times, Galactic coordinates).
+ISO-8601; values in any letter case (``POINTING``, ``pointing``; ``GENERAL``, ``General``)
+stored in one spelling. Columns the file lacks are derived where they can be (revolution,
+pointing, sub-pointing and type from ``scw_id``, elapsed time, ISO and IJD times, Galactic
+coordinates, and the public date of a private window: its end plus a proprietary period).
 
 All files go in one transaction: a bad row raises :class:`IngestError` naming the file, the
-row and the reason, and nothing of the ingest is kept. Ingest is idempotent: a science window
-already present is replaced only by a newer ``scw_ver``.
+row and the reason, a file that is not a science-window table says so, and nothing of the
+ingest is kept. Ingest is idempotent: a science window already present is replaced by a newer
+``scw_ver`` and completed by the same one (:func:`_upsert_tail`).
 """
 from __future__ import annotations
 
