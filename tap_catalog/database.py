@@ -179,6 +179,28 @@ def _drop_outdated_stand_in(conn: Connection, table: Table) -> None:
     conn.execute(text(f"DROP TABLE {_qualified(conn, table)}"))
 
 
+def access_rule_problems(engine: Engine) -> list[str]:
+    """What keeps the access rule of proprietary rows from working at full speed, each
+    with the remedy (``hera doctor``); empty when all is well. SQLite needs nothing."""
+    if engine.dialect.name != "postgresql":
+        return []
+    problems = []
+    with engine.connect() as conn:
+        for name in row_access.ROW_ACCESS:
+            view = row_access.barrier_view_name(name)
+            if conn.execute(text("SELECT to_regclass(:v)"), {"v": view}).scalar() is None:
+                problems.append(f"the barrier view {view} is missing: run 'hera init'")
+        if conn.execute(text("SELECT to_regtype('spoint')")).scalar() is None:
+            problems.append("pgsphere is not installed in this database: run 'hera init'")
+            return problems
+        missing = row_access.missing_leakproof(conn)
+    if missing:
+        problems.append("cone searches over proprietary tables scan every row, because these "
+                        "functions are not LEAKPROOF; a superuser runs, in this database: "
+                        + " ".join(f"ALTER FUNCTION {f} LEAKPROOF;" for f in missing))
+    return problems
+
+
 def _create_barrier_views(conn: Connection, tableset: TableSet) -> None:
     """The security-barrier views over the tables with proprietary rows, and the
     LEAKPROOF marks that let a cone search through them use the sky index
@@ -193,7 +215,8 @@ def _create_barrier_views(conn: Connection, tableset: TableSet) -> None:
         if refused:
             log.warning("this database role may not mark pgsphere's cone functions LEAKPROOF, "
                         "so cone searches over proprietary tables scan every row; a "
-                        "superuser runs, in this database: %s", " ".join(refused))
+                        "superuser runs, in this database: %s (checked by 'hera doctor')",
+                        " ".join(refused))
 
 
 def ensure_pgsphere(conn: Connection) -> None:

@@ -267,3 +267,40 @@ def test_sqlite_comparisons_with_constants_still_use_the_indexes(tmp_path, condi
         plan = " | ".join(r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
     engine.dispose()
     assert f"USING INDEX {index}" in plan or "PRIMARY KEY" in plan, plan
+
+
+def test_without_leakproof_the_cone_scans_and_hera_doctor_says_what_to_run(pg_service):
+    """The mechanism, shown the other way round: with radians() not LEAKPROOF the planner
+    may not push the cone below the barrier, and ``hera doctor`` prints the command an
+    administrator runs (and exits 1)."""
+    import subprocess
+    import sys
+
+    from tap_catalog.database import access_rule_problems
+
+    hera = pg_service.extensions["hera"]
+    demo.load(hera.engine, hera.tableset, demo.generate(2000, 3), replace=True)
+    tr = adql.translate("SELECT scw_id FROM integral.scw WHERE "
+                        "1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 83.63, 22.01, 5))",
+                        hera.tableset, "postgresql")
+    with hera.engine.begin() as conn:
+        conn.execute(text("ALTER FUNCTION radians(double precision) NOT LEAKPROOF"))
+    try:
+        with hera.engine.connect() as conn:
+            for statement in tr.setup:
+                conn.execute(text(statement))
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + tr.sql)))
+        assert "Seq Scan" in plan, plan
+        [problem] = access_rule_problems(hera.engine)
+        assert "ALTER FUNCTION radians(double precision) LEAKPROOF;" in problem
+        env = {**os.environ, "HERA_DATABASE_URL": pg_service.config["HERA_DATABASE_URL"],
+               "HERA_DATA_DIR": pg_service.config["HERA_DATA_DIR"], "HERA_REDIS_URL": pg_service.config["HERA_REDIS_URL"]}
+        done = subprocess.run([sys.executable, "-m", "vo_service.cli", "doctor"], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "ALTER FUNCTION radians(double precision) LEAKPROOF;" in done.stderr
+    finally:
+        with hera.engine.begin() as conn:
+            conn.execute(text("ALTER FUNCTION radians(double precision) LEAKPROOF"))
+    assert access_rule_problems(hera.engine) == []

@@ -215,6 +215,35 @@ def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 @main.command()
+@with_appcontext
+def doctor():
+    """Check the database, Redis and the catalogue's access rules; exit 1 on a problem."""
+    from tap_catalog.database import access_rule_problems
+
+    hera = current_app.extensions["hera"]
+    problems = []
+    click.echo(f"Hera uses {_where(current_app)}")
+    try:
+        problems += access_rule_problems(hera.engine)
+    except Exception as err:  # an unreachable database is the first thing to tell
+        problems.append(f"the database does not answer: {err}")
+    redis_url = current_app.config.get("HERA_REDIS_URL")
+    if redis_url:
+        try:
+            hera.redis.ping()
+            click.echo(f"Redis answers at {redis_url}")
+        except Exception as err:
+            problems.append(f"Redis does not answer at {redis_url}: {err}")
+    else:
+        click.echo("HERA_REDIS_URL is unset: 'hera serve' starts an embedded Redis")
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("all checks passed")
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", "n_workers", default=2, show_default=True, help="RQ worker processes to start.")
@@ -231,7 +260,7 @@ def serve(host, port, n_workers, web_workers):
     data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app()
     click.echo(f"Hera uses {_where(app)}")
-    init_database(app)
+    init_database(app)  # warns when cone searches under the access rule cannot use the index
     _demo_catalogue(app)
     redis, workers, web = [], [], []
     signal.signal(signal.SIGTERM, _stop)
