@@ -64,7 +64,10 @@ ALIASES = {
     **{f"good_{i}": (f"good_{i}", f"good{i}", f"{i}_good") for i in INSTRUMENTS},
     "ra_z": ("ra_z", "raz", "ra_scz"),
     "dec_z": ("dec_z", "decz", "dec_scz"),
-    "posangle": ("posangle", "pos_angle", "position_angle", "pa"),
+    # only names of the archives' quantity (minus the position angle of Z, docs/catalogue.md):
+    # a generic "pa" or "position_angle" most likely means the angle east of north, the
+    # opposite sign; the same names as tools_registry/scw/coverage.py reads
+    "posangle": ("posangle", "pos_angle", "posang"),
     "obs_id": ("obs_id", "obsid"),
     "proposal_id": ("proposal_id", "prop_id", "proposal"),
     "obs_type": ("obs_type", "obstype"),

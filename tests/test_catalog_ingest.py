@@ -178,6 +178,19 @@ def test_a_bad_row_aborts_everything(engine, tableset, tmp_path, column, value, 
         assert conn.execute(text("SELECT COUNT(*) FROM integral.revolution")).scalar() == 0
 
 
+@pytest.mark.parametrize("name, read", [("posangle", True), ("POS_ANGLE", True), ("posang", True),
+                                        ("pa", False), ("position_angle", False)])
+def test_only_the_archives_names_are_read_as_posangle(engine, tableset, tmp_path, name, read):
+    """posangle is minus the position angle of Z (docs/catalogue.md); a generic "pa" or
+    "position_angle" most likely holds the angle east of north, the opposite sign, so it is
+    not taken for it (as scw_coverage does not)."""
+    path = write_csv(tmp_path / "intscw.csv", HEASARC_COLUMNS + [name],
+                     [row + [str(-40.5 - i)] for i, row in enumerate(ROWS)])
+    ingest.ingest(engine, tableset, [path], progress=False)
+    got = [r["posangle"] for r in scw(engine, "scw_id, posangle")]
+    assert got == ([-40.5, -41.5, -42.5] if read else [None, None, None])
+
+
 def test_file_without_scw_id_is_refused(engine, tableset, tmp_path):
     path = write_csv(tmp_path / "x.csv", columns=["RA_X", "DEC_X"], rows=[["1", "2"]])
     with pytest.raises(ingest.IngestError, match="no scw_id column"):

@@ -98,13 +98,11 @@ def engine():
     engine.dispose()
 
 
-def test_ingest_gives_the_archives_times(engine, tmp_path):
+def test_ingest_gives_the_archives_times(engine):
     """Through ingest: start_time is HEASARC's MJD (UTC), start_ijd its IJD, start_date the
     UTC timestamp; ISDC's windows get the same times as HEASARC's."""
-    from test_revolutions import ingest_real
-
-    ingest_real(engine, ["heasarc_intscw_nearest1000_ra10_dec10_2024.csv", "isdc_rev3_scw_revs2437-2441.csv"],
-                tmp_path)
+    ingest.ingest(engine, TableSet.load(), [SCW / "heasarc_intscw_nearest1000_ra10_dec10_2024.csv",
+                                            SCW / "isdc_rev3_scw_revs2437-2441.csv"], progress=False)
     with engine.connect() as conn:
         got = {r.scw_id: r for r in conn.execute(text(
             "SELECT scw_id, start_time, end_time, start_ijd, end_ijd, start_date, elapsed FROM integral.scw"))}
