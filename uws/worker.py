@@ -37,7 +37,7 @@ def work(redis, queue_name: str, name: str | None = None, burst: bool = False) -
             worker.work(burst=burst, logging_level="WARNING")
         except (RedisConnectionError, RedisTimeoutError):
             pass  # raised by RQ's own clean-up, which needs the Redis that just went away
-        if burst or getattr(worker, "_stop_requested", False):
+        if burst or _stop_was_asked(worker):
             return
         # RQ's handlers would now raise inside this loop; a stop request ends the waits below
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -50,6 +50,14 @@ def work(redis, queue_name: str, name: str | None = None, burst: bool = False) -
             worker.register_death()  # when Redis only blinked, it still lists the old worker
         except Exception:
             pass
+
+
+def _stop_was_asked(worker: Worker) -> bool:
+    """Did SIGTERM or SIGINT end RQ's loop? RQ notes the time of any stop request; its
+    ``_stop_requested`` flag is set only when the request came during a job (an idle
+    worker stops at once with StopRequested)."""
+    return bool(getattr(worker, "_stop_requested", False)
+                or getattr(worker, "_shutdown_requested_date", None) is not None)
 
 
 def _wait_for_horse(worker: Worker, stopping: threading.Event) -> None:
