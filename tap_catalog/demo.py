@@ -20,8 +20,11 @@ This module also holds the coordinate conversions that ingest shares; times are
 """
 from __future__ import annotations
 
+import bisect
 import csv
+import json
 import math
+from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import numpy as np
@@ -103,29 +106,31 @@ def sun_vector(mjd: float) -> np.ndarray:
     return np.array([math.cos(lam), math.cos(eps) * math.sin(lam), math.sin(eps) * math.sin(lam)])
 
 
-def _visible(x: np.ndarray, sun: np.ndarray) -> bool:
-    """The solar aspect constraint: the Sun 50-130 deg from the X axis."""
-    return abs(float(x @ sun)) <= math.cos(math.radians(50.0))
-
-
 # -- observing programme --------------------------------------------------------------------
-#: (name, ra, dec, weight): targets INTEGRAL observed again and again
+#: what the real archives say (tools/derive_demo_calibration.py wrote it; docs/catalogue.md)
+CALIBRATION = json.loads((Path(__file__).parent / "data" / "demo_calibration.json").read_text())
+_LEVELS = CALIBRATION["quantile_levels"]
+#: the observation centres of the real observation list and their summed exposure (weights)
+_TARGET_RA, _TARGET_DEC, _TARGET_WEIGHT = np.array(CALIBRATION["targets_ra_dec_exposure_ks"]).T
+_TARGET_X = None  # their unit vectors, computed on first use
+#: (name, ra, dec): the names of targets INTEGRAL observed again and again; an observation
+#: centre within 1 deg of one takes its name, any other an IGR-style name
 TARGETS = (
-    ("Galactic Centre", 266.4168, -29.0078, 14.0), ("Crab", 83.6331, 22.0145, 10.0),
-    ("Cyg X-1", 299.5903, 35.2016, 5.0), ("Vela X-1", 135.5286, -40.5547, 3.0),
-    ("Cen A", 201.3651, -43.0191, 3.0), ("3C 273", 187.2779, 2.0524, 2.0),
-    ("Her X-1", 254.4576, 35.3424, 2.0), ("GRS 1915+105", 288.7983, 10.9458, 4.0),
-    ("Sco X-1", 244.9795, -15.6402, 2.0), ("Cas A", 350.8500, 58.8150, 2.0),
-    ("Cyg X-3", 308.1074, 40.9577, 2.0), ("GX 339-4", 255.7057, -48.7897, 2.0),
-    ("4U 1630-47", 248.5067, -47.3934, 1.0), ("Vela pulsar", 128.8361, -45.1764, 1.5),
-    ("1E 1740.7-2942", 265.9785, -29.7452, 2.0), ("GX 1+4", 263.0125, -24.7456, 1.0),
-    ("Cen X-3", 170.3133, -60.6230, 1.0), ("A0535+26", 84.7274, 26.3158, 1.0),
-    ("Aql X-1", 287.8168, 0.5850, 1.0), ("SS 433", 287.9565, 4.9827, 1.0),
-    ("Coma cluster", 194.9531, 27.9807, 1.0), ("Perseus cluster", 49.9507, 41.5117, 1.0),
-    ("LMC", 80.8942, -69.7561, 1.5), ("M31", 10.6847, 41.2690, 1.0),
-    ("Mrk 421", 166.1138, 38.2088, 1.0), ("NGC 4151", 182.6357, 39.4057, 1.0),
+    ("Galactic Centre", 266.4168, -29.0078), ("Crab", 83.6331, 22.0145),
+    ("Cyg X-1", 299.5903, 35.2016), ("Vela X-1", 135.5286, -40.5547),
+    ("Cen A", 201.3651, -43.0191), ("3C 273", 187.2779, 2.0524),
+    ("Her X-1", 254.4576, 35.3424), ("GRS 1915+105", 288.7983, 10.9458),
+    ("Sco X-1", 244.9795, -15.6402), ("Cas A", 350.8500, 58.8150),
+    ("Cyg X-3", 308.1074, 40.9577), ("GX 339-4", 255.7057, -48.7897),
+    ("4U 1630-47", 248.5067, -47.3934), ("Vela pulsar", 128.8361, -45.1764),
+    ("1E 1740.7-2942", 265.9785, -29.7452), ("GX 1+4", 263.0125, -24.7456),
+    ("Cen X-3", 170.3133, -60.6230), ("A0535+26", 84.7274, 26.3158),
+    ("Aql X-1", 287.8168, 0.5850), ("SS 433", 287.9565, 4.9827),
+    ("Coma cluster", 194.9531, 27.9807), ("Perseus cluster", 49.9507, 41.5117),
+    ("LMC", 80.8942, -69.7561), ("M31", 10.6847, 41.2690),
+    ("Mrk 421", 166.1138, 38.2088), ("NGC 4151", 182.6357, 39.4057),
 )
-_TARGET_P = np.array([t[3] for t in TARGETS]) / sum(t[3] for t in TARGETS)
+_NAMED_X = unit_vector([t[1] for t in TARGETS], [t[2] for t in TARGETS])
 PI_NAMES = ("Ubertini", "Winkler", "Kuulkers", "Bazzano", "Bird", "Courvoisier", "Diehl",
             "Lund", "Mereghetti", "Roques", "Sunyaev", "Tomsick", "Walter", "Bodaghee",
             "Chenevez", "Jourdain", "Lebrun", "Ferrigno", "Savchenko", "Fiocchi", "Grebenev",
@@ -134,6 +139,26 @@ DITHER_5X5 = [(dy * 2.17, dz * 2.17) for dy in range(-2, 3)
               for dz in (range(-2, 3) if dy % 2 == 0 else range(2, -3, -1))]
 DITHER_HEX = [(0.0, 0.0)] + [(2.0 * math.cos(math.radians(a)), 2.0 * math.sin(math.radians(a)))
                              for a in range(0, 360, 60)]
+#: 'other' windows inside a revolution (after a pointing; the revolution's opening one aside):
+#: chosen so that all 'other' windows make CALIBRATION["other_share"] of the windows
+INNER_OTHER_PER_POINTING = 0.042
+#: General and Key programmes whose data are proprietary: chosen so that the share of windows still
+#: private a few months after they were taken is CALIBRATION["recent_private_share"]
+PROPRIETARY_SHARE = 0.35
+
+#: how often each pattern is chosen, for the real shares of pointings within 0.3 deg of the
+#: centre (staring ones and the centres of the other patterns: 1 in 7 hexagonal, 1 in 25 5x5
+#: pointings) and 0.3-2.1 deg from it (the hexagonal ring)
+HEX_PATTERN = CALIBRATION["hex_share"] * 7 / 6
+STARE_PATTERN = (CALIBRATION["stare_share"] - HEX_PATTERN / 7 - (1 - HEX_PATTERN) / 25) * 25 / 24
+
+
+def draw(quantity: str, u: float) -> float:
+    """The value of a calibrated ``quantity`` at uniform deviate ``u`` (its quantiles,
+    interpolated linearly: the inverse of the real distribution); ``u`` in [0, 1)."""
+    values = CALIBRATION[quantity]
+    i = bisect.bisect_right(_LEVELS, u)  # 1 .. len - 1: _LEVELS runs from 0 to 1
+    return values[i - 1] + (values[i] - values[i - 1]) * (u - _LEVELS[i - 1]) / (_LEVELS[i] - _LEVELS[i - 1])
 
 
 def _ao(mjd: float) -> int:
@@ -150,6 +175,11 @@ def _field_name(ra: float, dec: float) -> str:
     return f"IGR J{hh:02d}{int(mm * 10):03d}{sign}{int(d):02d}{int((d - int(d)) * 60):02d}"
 
 
+def _target_name(ra: float, dec: float) -> str:
+    near = np.flatnonzero(_NAMED_X @ unit_vector(ra, dec) > math.cos(math.radians(1.0)))
+    return TARGETS[near[0]][0] if len(near) else _field_name(ra, dec)
+
+
 class _Observation:
     """One observation: its pointings' X axes (and sub-pointing counts) and its metadata."""
 
@@ -158,104 +188,89 @@ class _Observation:
 
 
 def _plan_observation(rng: np.random.Generator, rev: int, mjd: float, sun: np.ndarray) -> _Observation:
-    """Choose what to observe next: a target, a Galactic plane scan or a random field."""
+    """Choose what to observe next: one of the real observation centres the solar aspect
+    constraint allows, drawn by its share of the real exposure."""
+    global _TARGET_X
+    if _TARGET_X is None:
+        _TARGET_X = unit_vector(_TARGET_RA, _TARGET_DEC)
+    weight = np.where(np.abs(_TARGET_X @ sun) <= math.cos(math.radians(50.0)), _TARGET_WEIGHT, 0.0)
+    i = int(np.searchsorted(np.cumsum(weight), rng.random() * weight.sum(), side="right"))
+    obs = _dither(rng, float(_TARGET_RA[i]), float(_TARGET_DEC[i]))
     ao = _ao(mjd)
-    kind = rng.random()
     core_era = rev < 330
-    if core_era and kind < 0.15 or not core_era and kind < 0.04:
-        obs = _plane_scan(rng, sun)
-        obs_type = "Core" if core_era else "Key Programme"
+    roll = rng.random()
+    if obs.meta["target_name"] == "Crab" and roll < 0.5:
+        obs_type = "Calibration"
+    elif roll < 0.08:
+        obs_type = "TOO"
+    elif core_era and roll < 0.45:
+        obs_type = "Core"
+    elif rev >= 800 and roll < 0.30:
+        obs_type = "Key Programme"
     else:
-        obs = None
-        if rng.random() < 0.7:
-            for _ in range(12):
-                name, ra, dec, _w = TARGETS[rng.choice(len(TARGETS), p=_TARGET_P)]
-                if _visible(unit_vector(ra, dec), sun):
-                    obs = _dither(rng, name, ra, dec)
-                    break
-        if obs is None:
-            obs = _random_field(rng, sun)
-        roll = rng.random()
-        if obs.meta["target_name"] == "Crab" and roll < 0.5:
-            obs_type = "Calibration"
-        elif roll < 0.08:
-            obs_type = "TOO"
-        elif core_era and roll < 0.45:
-            obs_type = "Core"
-        elif rev >= 800 and roll < 0.30:
-            obs_type = "Key Programme"
-        else:
-            obs_type = "General"
+        obs_type = "General"
     type_digit = {"General": 0, "Core": 1, "Key Programme": 2, "TOO": 3, "Calibration": 4}[obs_type]
     proposal_id = f"{ao:02d}{type_digit}{int(rng.integers(1, 400)):04d}"
     pi_name = {"Core": "ISWT", "Calibration": "ISOC"}.get(obs_type) or PI_NAMES[int(rng.integers(len(PI_NAMES)))]
     if obs_type == "Calibration" or obs_type == "TOO" and mjd > MJD_LATE_TOO:
         proprietary = 0.0
+    elif obs_type in ("General", "Key Programme") and rng.random() >= PROPRIETARY_SHARE:
+        proprietary = 0.0  # many programmes waive their rights (measured, CALIBRATION)
     elif obs_type == "General" and mjd >= MJD_LAST_AO and rng.random() < 0.5:
         proprietary = EXTENDED_PROPRIETARY
     else:
         proprietary = PROPRIETARY
     obs.meta.update(obs_type=obs_type, proposal_id=proposal_id,
                     obs_id=f"{proposal_id}{int(rng.integers(1, 60)):04d}", pi_name=pi_name,
-                    proprietary=proprietary)
+                    proprietary=proprietary, exposure=draw("observation_exposure_s", rng.random()))
     return obs
 
 
-def _dither(rng, name, ra, dec) -> _Observation:
+def _dither(rng, ra, dec) -> _Observation:
+    """The pattern, in the real pointings' shares: staring ~8' off the centre (as real
+    staring pointings are), hexagonal (7 points, 2 deg) or 5x5 (2.17 deg steps), repeated
+    until the observation's exposure is spent."""
     pattern = rng.random()
-    if pattern < 0.6:
-        offsets, subs = DITHER_5X5 * int(rng.integers(1, 4)), None
-    elif pattern < 0.85:
-        offsets, subs = DITHER_HEX * int(rng.integers(1, 6)), None
+    if pattern < STARE_PATTERN:
+        offset, angle = draw("stare_offset_arcmin", rng.random()) / 60.0, rng.uniform(0, 2 * math.pi)
+        offsets = [(offset * math.cos(angle), offset * math.sin(angle))]
+    elif pattern < STARE_PATTERN + HEX_PATTERN:
+        offsets = DITHER_HEX
     else:
-        offsets, subs = [(0.0, 0.0)] * int(rng.integers(1, 4)), int(rng.integers(3, 16))
+        offsets = DITHER_5X5
+    offsets = offsets * 12  # more than any observation needs; it stops when its exposure is spent
     x0 = unit_vector(ra, dec)
-    return _Observation(np.array([x0] * len(offsets)), [subs or 1] * len(offsets),
-                        {"target_name": name, "offsets": offsets})
+    return _Observation(np.array([x0] * len(offsets)), [1] * len(offsets),
+                        {"target_name": _target_name(ra, dec), "offsets": offsets, "centre": (ra, dec)})
 
 
-def _random_field(rng, sun) -> _Observation:
-    for _ in range(50):
-        if rng.random() < 0.6:  # most of INTEGRAL's sky is near the Galactic plane
-            ra, dec = equatorial(rng.uniform(0, 360), rng.normal(0, 8))
-        else:
-            ra, dec = np.degrees(rng.uniform(0, 2 * np.pi)), np.degrees(np.arcsin(rng.uniform(-1, 1)))
-        if _visible(unit_vector(ra, dec), sun):
-            break
-    ra, dec = float(ra), float(dec)
-    obs = _dither(rng, _field_name(ra, dec), ra, dec)
-    return obs
-
-
-def _plane_scan(rng, sun) -> _Observation:
-    """A Galactic plane scan: pointings 6 deg apart along the plane, zig-zag in b."""
-    for _ in range(50):
-        l0 = rng.uniform(0, 360)
-        ra, dec = equatorial(l0, 0.0)
-        if _visible(unit_vector(ra, dec), sun):
-            break
-    n = int(rng.integers(8, 25))
-    lon = l0 + 6.0 * np.arange(n) * (1 if rng.random() < 0.5 else -1)
-    lat = np.where(np.arange(n) % 2 == 0, 2.6, -2.6)
-    ra, dec = equatorial(lon, lat)
-    return _Observation(unit_vector(ra, dec), [1] * n,
-                        {"target_name": "Galactic Plane Scan", "offsets": [(0.0, 0.0)] * n})
+def _science_time(rev: int) -> tuple[int, int]:
+    """Seconds (MJD x 86400) from the radiation-belt exit to the entry of revolution ``rev``
+    (ESA's table; 12 h from each perigee where it has no value, or none that makes sense:
+    revolution 2114's entry precedes its exit)."""
+    revs = revolutions.orbit()
+    i = revs.index(rev)
+    first, last = revolution_start(rev) + PERIGEE_GAP, revolution_start(rev + 1) - PERIGEE_GAP
+    if i is not None and revs.science_start[i] < revs.science_end[i]:  # False for NaN too
+        first, last = revs.science_start[i], revs.science_end[i]
+    return round(first * 86400.0), round(last * 86400.0)
 
 
 def _revolution(rev: int, seed: int, count_only: bool = False) -> list[tuple] | int:
     """The science windows of revolution ``rev``: tuples (scw_id, type, start s, end s,
     sub-pointing, attitude, good times, metadata); with ``count_only``, just how many
-    (the same draws, without the coordinates and the tuples)."""
+    (the same draws, without the coordinates and the tuples). Each revolution opens with
+    a short 'other' window and a slew, as the real ones do."""
     rng = np.random.default_rng([seed, rev])
     start, end = revolution_start(rev), revolution_start(rev + 1)
-    t = round((start + PERIGEE_GAP) * 86400.0) + int(rng.integers(0, 1800))
-    t_end = round((end - PERIGEE_GAP) * 86400.0)
+    t, t_end = _science_time(rev)
     sun = sun_vector(0.5 * (start + end))
     spi_annealing = rev % 58 < 4
     jemx_units = (False, True) if rev < 170 else (True, False) if rev < 970 else (True, True)
     # one pool of uniform deviates for the windows: far cheaper than a call per number
-    pool = iter(rng.random((int((t_end - t) / 900) + 16, 10)).tolist())
+    pool = iter(rng.random((int((t_end - t) / 60) + 16, 12)).tolist())
     out, pointing = [], 0
+    opening = True
     while t < t_end:
         obs = _plan_observation(rng, rev, t / 86400.0, sun)
         # the Sun lies in the X-Z plane; dither offsets are along Y and Z
@@ -266,41 +281,62 @@ def _revolution(rev: int, seed: int, count_only: bool = False) -> list[tuple] | 
         off = np.radians(np.array(obs.meta["offsets"]))
         x = x0 + np.tan(off[:, :1]) * y + np.tan(off[:, 1:]) * z
         x /= np.linalg.norm(x, axis=1)[:, None]
-        cos_next = np.clip((x[:-1] * x[1:]).sum(axis=1), -1.0, 1.0).tolist() + [None]
         if count_only:
             ra = attitude = [None] * len(x)
         else:
             ra, dec, ra_z, dec_z, pa, lii, bii = _attitudes(x, z)
         meta = obs.meta
+        if opening:  # the revolution's 'other' window and slew, pointing 0000, at the first attitude
+            opening = False
+            for kind, sub, quantity in (("other", 1, "opening_other_elapsed_s"), ("slew", 2, "slew_elapsed_s")):
+                u = next(pool)
+                length = min(max(1, round(draw(quantity, u[8]))), t_end - t)
+                if not count_only:
+                    attitude = (0, ra[0], dec[0], ra_z[0], dec_z[0], pa[0], lii[0], bii[0])
+                out.append(None if count_only else
+                           (f"{rev:04d}0000{sub:03d}{2 if kind == 'other' else 1}", kind, t, t + length, sub,
+                            attitude, _good_times(u, length, kind, spi_annealing, jemx_units), meta))
+                t += length
+        exposure = 0.0
         for k in range(len(ra)):
-            if t >= t_end or pointing >= 9999:
+            if t >= t_end or pointing >= 9999 or exposure >= meta["exposure"]:
                 break
             pointing += 1
-            n_sub = obs.subs[k]
             if not count_only:
                 attitude = (pointing, ra[k], dec[k], ra_z[k], dec_z[k], pa[k], lii[k], bii[k])
-            for sub in range(1, n_sub + 1):
-                if t >= t_end:
-                    break
-                u = next(pool)
-                # pointings of 1800-3600 s, mostly short; sub-pointings of a stare ~1 h
-                length = 3300 + int(300 * u[8]) if n_sub > 1 else 1800 + int(1800 * u[8] * u[8])
-                length = min(length, t_end - t)
+            u = next(pool)
+            length = min(max(1, round(draw("pointing_elapsed_s", u[8]))), t_end - t)
+            out.append(None if count_only else
+                       (f"{rev:04d}{pointing:04d}0010", "pointing", t, t + length, 1, attitude,
+                        _good_times(u, length, "pointing", spi_annealing, jemx_units), meta))
+            t += length
+            exposure += length
+            sub = 2
+            if u[10] < INNER_OTHER_PER_POINTING and t < t_end:
+                length = min(max(1, round(draw("inner_other_elapsed_s", u[11]))), t_end - t)
                 out.append(None if count_only else
-                           (f"{rev:04d}{pointing:04d}{sub:03d}0", "pointing", t, t + length, sub, attitude,
-                            _good_times(u, length, False, spi_annealing, jemx_units), meta))
+                           (f"{rev:04d}{pointing:04d}0022", "other", t, t + length, 2, attitude,
+                            _good_times(u, length, "other", spi_annealing, jemx_units), meta))
                 t += length
+                sub = 3
             if t >= t_end:
                 break
             # the slew to the next attitude, named after the pointing it leaves
             u = next(pool)
-            angle = 5.0 + 85.0 * u[9] if cos_next[k] is None else math.degrees(math.acos(cos_next[k]))
-            length = min(150 + int(6.0 * angle + 60 * u[8]), t_end - t)
+            length = min(max(1, round(draw("slew_elapsed_s", u[8]))), t_end - t)
             out.append(None if count_only else
-                       (f"{rev:04d}{pointing:04d}{n_sub + 1:03d}1", "slew", t, t + length, n_sub + 1, attitude,
-                        _good_times(u, length, True, spi_annealing, jemx_units), meta))
+                       (f"{rev:04d}{pointing:04d}{sub:03d}1", "slew", t, t + length, sub, attitude,
+                        _good_times(u, length, "slew", spi_annealing, jemx_units), meta))
             t += length
     return len(out) if count_only else out
+
+
+def pointing_layout(rev: int, seed: int = 0) -> list[tuple[float, float, float, float, float]]:
+    """(elapsed s, ra, dec, centre ra, centre dec) of every pointing of revolution ``rev``:
+    where each lies from its observation's centre, which the rows do not hold (what
+    tests/test_demo_calibration.py compares with the archives)."""
+    return [(w[3] - w[2], w[5][1], w[5][2], *w[7]["centre"])
+            for w in _revolution(rev, seed) if w[1] == "pointing"]
 
 
 def _attitudes(x: np.ndarray, z: np.ndarray) -> tuple[list, ...]:
@@ -317,14 +353,16 @@ def _attitudes(x: np.ndarray, z: np.ndarray) -> tuple[list, ...]:
     return ra.tolist(), dec.tolist(), ra_z.tolist(), dec_z.tolist(), pa, lii, bii
 
 
-def _good_times(u: list, length: int, slew: bool, spi_annealing: bool, jemx_units) -> tuple:
-    """Good time (s) of SPI, ISGRI, PICsIT, JEM-X 1, JEM-X 2, OMC: each <= ``length``."""
-    if slew:
-        spi = 0 if spi_annealing else int(length * 0.6 * u[0])
-        isgri = int(length * 0.15 * u[1])
-        return (spi, isgri, int(isgri * 0.8 * u[2]), 0, 0, 0)
+def _good_times(u: list, length: int, kind: str, spi_annealing: bool, jemx_units) -> tuple:
+    """Good time (s) of SPI, ISGRI, PICsIT, JEM-X 1, JEM-X 2, OMC: each <= ``length``;
+    ISGRI's share of a pointing or a slew drawn from the real ones."""
+    if kind == "other":  # mostly nothing; SPI alone sometimes
+        return (0 if spi_annealing or u[0] < 0.6 else int(length * u[1]), 0, 0, 0, 0, 0)
+    isgri = int(length * draw(f"{kind}_isgri_fraction", u[3]))
+    if kind == "slew":
+        spi = 0 if spi_annealing else int(length * (0.6 + 0.4 * u[0]))
+        return (spi, isgri, int(isgri * 0.8 * u[2]) if u[2] > 0.8 else 0, 0, 0, 0)
     spi = 0 if spi_annealing or u[0] < 0.02 else int(length * (0.88 + 0.10 * u[1]))
-    isgri = 0 if u[2] < 0.02 else int(length * (0.88 + 0.11 * u[3]))
     picsit = int(isgri * (0.60 + 0.20 * u[4]))
     jemx_on = u[5] >= 0.3  # JEM-X is often off
     jemx1 = int(length * (0.85 + 0.14 * u[6])) if jemx_on and jemx_units[0] else 0

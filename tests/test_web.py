@@ -95,7 +95,7 @@ def test_target_names_resolve_with_their_aliases_ignoring_case_and_spacing():
 
 
 def test_every_built_in_target_agrees_with_the_demo_catalogue_positions():
-    demo_positions = {name: (ra, dec) for name, ra, dec, _ in demo.TARGETS}
+    demo_positions = {name: (ra, dec) for name, ra, dec in demo.TARGETS}
     for t in targets.TARGETS:
         if t.name in demo_positions:
             ra, dec = demo_positions[t.name]
