@@ -6,14 +6,18 @@ with the seed, one child generator per revolution, values rounded as the archive
 ``write_csv`` writes the fifteen fixed columns in their order; ``load`` bulk-loads rows into
 ``integral.scw`` and refreshes ``integral.revolution``.
 
-The model (see docs/catalogue.md): the real revolutions (ESA's orbit tables, predicted after
-2020-02-05), 2.99 d long at first, 2.66 d from the orbit change of early 2015; no science
-within 12 h of perigee; observations of real targets (or Galactic plane scans, or random
-fields) that satisfy the solar aspect constraint (Sun 50-130 deg from the X axis, the Sun in
-the X-Z plane); 5x5 dithers (2.17 deg steps), hexagonal dithers (7 points, 2 deg) or staring
-with sub-pointings; pointings of 1800-3600 s, slews of a few minutes between them;
-proprietary data public one year after the observation (two for part of the last year's
-programmes, so a few windows are still private at the demo epoch, :data:`DEMO_NOW`).
+The model (see docs/catalogue.md, "The demo catalogue"), calibrated on the real archives
+through data/demo_calibration.json (written by tools/derive_demo_calibration.py, checked by
+tests/test_demo_calibration.py): the real revolutions (ESA's orbit tables, predicted after
+2020-02-05), science from radiation-belt exit to entry; each revolution opens with a short
+'other' window and a slew, a few more 'other' windows follow pointings; observations of the
+real observation list's centres, drawn by their share of its exposure among those the solar
+aspect constraint allows (Sun 50-130 deg from the X axis, in the X-Z plane), each as long
+as a real observation; 5x5 dithers (2.17 deg steps), hexagonal ones (7 points, 2 deg) or
+staring pointings about 8' off the centre, in the real pointings' shares; pointing and slew
+durations and ISGRI good-time shares drawn from the real ones; proprietary data public one
+year after the observation (two for part of the last year's programmes, so a few windows are
+still private at the demo epoch, :data:`DEMO_NOW`), many programmes' data public at once.
 
 This module also holds the coordinate conversions that ingest shares; times are
 :mod:`integral.time`'s, revolutions :mod:`integral.revolutions`'.
