@@ -877,3 +877,13 @@ def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, accou
                             "rate.fit", "RATE"], capture_output=True, text=True, cwd=here, env=env)
     assert stats.returncode == 0, stats.stderr
     assert f"The number of points used in calculation is: {len(rate)}" in stats.stdout
+
+
+@pytest.mark.parametrize("written, plain", [
+    ("./", ""), (".", ""), ("/", ""), ("./data/", "data/"), ("data//x.fits", "data/x.fits"),
+    ("./a.fits", "a.fits"), ("data/.", "data/"), ("../x", "../x")])
+def test_workspace_paths_as_a_shell_user_writes_them(written, plain):
+    """'hera ws put FILE ./' puts FILE at the top of the workspace (the service refuses
+    '.' parts; '..' is still sent, for the service to refuse)."""
+    from hera.client import _folder_spelling
+    assert _folder_spelling(written) == plain

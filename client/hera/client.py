@@ -78,6 +78,15 @@ def _sha256(path) -> str:
     return h.hexdigest()
 
 
+def _folder_spelling(remote: str) -> str:
+    """A workspace path as a shell user writes it, made plain: '.' parts and repeated or
+    leading slashes dropped ('./', '.', '/' are the workspace's top), a final '/' kept.
+    '..' is left for the service to refuse."""
+    parts = [p for p in remote.split("/") if p not in ("", ".")]
+    folder = remote.endswith("/") or remote.rstrip("/").split("/")[-1] in ("", ".")
+    return "/".join(parts) + ("/" if folder and parts else "")
+
+
 def _is_input(spec: dict) -> bool:
     return spec.get("type") in FILE_TYPES and spec.get("direction") != "out"
 
@@ -415,8 +424,8 @@ class Client:
         local = Path(local)
         if not local.is_file():
             raise HeraError(f"no local file {str(local)!r}")
-        remote = remote or local.name
-        if remote.endswith("/"):
+        remote = _folder_spelling(remote or local.name)
+        if remote == "" or remote.endswith("/"):
             remote += local.name
         size = local.stat().st_size
         if size >= RESUMABLE_MIN:

@@ -39,6 +39,20 @@ def forget_failure() -> None:
     _failure.message = None
 
 
+#: the ADQL spelling of the functions whose SQL name differs from it
+_CAST_TYPES = {"int": "INTEGER", "double": "DOUBLE PRECISION", "real": "REAL",
+               "char": "CHAR", "timestamp": "TIMESTAMP"}
+
+
+def _as_adql(name: str, args) -> str:
+    """How the user wrote the call that failed: ``CAST('Smith' AS INTEGER)``, ``SQRT(-1.0)``."""
+    shown = ", ".join(repr(a) for a in args)
+    kind = name.removeprefix("adql_cast_")
+    if kind in _CAST_TYPES:
+        return f"CAST({shown} AS {_CAST_TYPES[kind]})"
+    return f"{name.removeprefix('adql_').removesuffix('_p').upper()}({shown})"
+
+
 def _nulls(name: str, func):
     @wraps(func)
     def wrapper(*args):
@@ -47,8 +61,7 @@ def _nulls(name: str, func):
         try:
             return func(*args)
         except Exception as err:
-            shown = ", ".join(repr(a) for a in args)
-            _failure.message = f"{name.removeprefix('adql_').upper()}({shown}): {err}"
+            _failure.message = f"{_as_adql(name, args)}: {err}"
             raise
     return wrapper
 
