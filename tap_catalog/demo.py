@@ -220,7 +220,7 @@ def _plan_observation(rng: np.random.Generator, rev: int, mjd: float, sun: np.nd
         proprietary = 0.0
     elif obs_type in ("General", "Key Programme") and rng.random() >= PROPRIETARY_SHARE:
         proprietary = 0.0  # many programmes waive their rights (measured, CALIBRATION)
-    elif obs_type == "General" and mjd >= MJD_LAST_AO and rng.random() < 0.5:
+    elif mjd >= MJD_LAST_AO:  # the last programmes: two years (PROPRIETARY_SHARE of them drew rights)
         proprietary = EXTENDED_PROPRIETARY
     else:
         proprietary = PROPRIETARY
