@@ -107,7 +107,10 @@ def ingest(database_url, files, progress, proprietary_days):
         counts = ingest_files(engine, tableset, files, progress=progress, proprietary_days=proprietary_days)
     except IngestError as err:
         raise click.ClickException(f"nothing ingested: {err}")
-    click.echo(f"ingested {counts['read']} science windows from {counts['files']} file(s) into {_where(engine)}")
+    if counts["demo_removed"]:
+        click.echo(f"removed the demo catalogue ({counts['demo_removed']} invented science windows) first")
+    click.echo(f"ingested {counts['windows']} science windows ({counts['read']} rows) from "
+               f"{counts['files']} file(s) into {_where(engine)}")
 
 
 @catalog.command("refresh")
@@ -149,4 +152,6 @@ def demo_command(database_url, rows, seed, csv_path, append, progress):
     engine = _engine(database_url)
     _prepare(engine, tableset)
     n = demo.load(engine, tableset, demo.generate(rows, seed), replace=not append, progress=progress)
+    if not append:
+        demo.mark_as_demo(engine)  # a later real ingest replaces it rather than mixing with it
     click.echo(f"loaded {n} science windows (seed {seed}) into {_where(engine)}")

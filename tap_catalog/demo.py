@@ -522,10 +522,21 @@ def load(engine: Engine, tableset: TableSet, rows_iter: Iterable[dict], batch: i
 def load_if_empty(engine: Engine, tableset: TableSet, rows: int, seed: int = 0) -> int:
     """Load ``rows`` demo science windows when ``integral.scw`` is empty (what the
     zero-configuration ``hera serve`` does); returns the rows loaded, 0 if there were
-    science windows already or ``rows`` is 0."""
+    science windows already or ``rows`` is 0. The catalogue is marked as a demo one
+    (:func:`mark_as_demo`)."""
     if rows <= 0:
         return 0
     with engine.connect() as conn:
         if conn.execute(text("SELECT 1 FROM integral.scw LIMIT 1")).first() is not None:
             return 0
-    return load(engine, tableset, generate(rows, seed))
+    n = load(engine, tableset, generate(rows, seed))
+    mark_as_demo(engine)
+    return n
+
+
+def mark_as_demo(engine: Engine) -> None:
+    """Record that the catalogue holds only demo windows: the first real ingest then
+    empties it before loading (tap_catalog.ingest)."""
+    from . import ingest
+    with engine.begin() as conn:
+        ingest.mark_demo(conn)

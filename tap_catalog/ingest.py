@@ -425,15 +425,18 @@ def _convert_times(rows: list[dict], now_mjd: float, isdc: bool = False,
 def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool = True,
            batch: int = 5000, proprietary_days: float = PROPRIETARY_DAYS) -> dict:
     """Load the science windows of ``paths`` in one transaction; returns counts
-    ``{"read": n, "files": k}``. Raises :class:`IngestError` (and keeps nothing) on a bad
+    ``{"read": rows, "windows": distinct ids, "files": k, "demo_removed": n}`` (a demo
+    catalogue is removed first). Raises :class:`IngestError` (and keeps nothing) on a bad
     file or row. A private window without a public date in its file becomes public
     ``proprietary_days`` after its end."""
     scw = tableset.get("integral.scw")
     columns = [c.name for c in scw.columns]
     now_mjd = itime.now_mjd()
-    read = 0
+    read, ids = 0, set()
+    last_revolution = max(r["revolution"] for r in revolutions.build({}).rows())
     paths = [Path(p) for p in paths]
     with engine.begin() as conn:
+        demo_removed = _remove_demo_catalogue(conn)
         writer = _PostgresWriter(conn, columns) if conn.dialect.name == "postgresql" else _SQLiteWriter(conn, columns)
         for path in paths:
             if not path.is_file():
@@ -463,10 +466,17 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
             chunk, number = [], 0
             for number, values in enumerate(_checked(path, rows), start=1):
                 try:
-                    chunk.append(normalise(values, found))
+                    row = normalise(values, found)
                 except (ValueError, TypeError, OverflowError) as err:
                     bar.close()
                     raise IngestError(path, number, str(err)) from None
+                if not 0 <= row["revolution"] <= last_revolution:
+                    bar.close()
+                    raise IngestError(path, number, f"scw_id {row['scw_id']} names revolution "
+                                                    f"{row['revolution']}, outside the mission "
+                                                    f"(0 to {last_revolution})")
+                chunk.append(row)
+                ids.add(row["scw_id"])
                 if len(chunk) >= batch:
                     write(chunk, number - len(chunk) + 1)
                     chunk = []
@@ -477,7 +487,33 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
             writer.finish()  # per file: a window of the same version in two files is merged
         refresh_revolutions(conn)
         database.refresh_views(conn, tableset)
-    return {"read": read, "files": len(paths)}
+    return {"read": read, "windows": len(ids), "files": len(paths), "demo_removed": demo_removed}
+
+
+#: the table whose presence says that integral.scw holds the demo catalogue only
+DEMO_MARKER = "demo_catalogue"
+
+
+def mark_demo(conn: Connection) -> None:
+    """Record that integral.scw now holds only demo windows (:func:`tap_catalog.demo.load`
+    with ``replace``)."""
+    conn.execute(text(f"CREATE TABLE IF NOT EXISTS integral.{DEMO_MARKER} (note TEXT)"))
+
+
+def forget_demo(conn: Connection) -> None:
+    conn.execute(text(f"DROP TABLE IF EXISTS integral.{DEMO_MARKER}"))
+
+
+def _remove_demo_catalogue(conn: Connection) -> int:
+    """Empty integral.scw when it holds the demo catalogue, so that real windows never mix
+    with invented ones (a demo window whose id a real one shares would otherwise lend it
+    its position and times); returns the windows removed."""
+    from sqlalchemy import inspect
+    if not inspect(conn).has_table(DEMO_MARKER, schema="integral"):
+        return 0
+    removed = conn.execute(text("DELETE FROM integral.scw")).rowcount
+    forget_demo(conn)
+    return removed
 
 
 def _read_table(path: Path):

@@ -83,7 +83,7 @@ def test_heasarc_csv_with_sexagesimal_coordinates(engine, tableset, tmp_path):
     # a proprietary period of a century: the private 2003 pointing is private still
     counts = ingest.ingest(engine, tableset, [write_csv(tmp_path / "intscw.csv")], progress=False,
                            proprietary_days=36525)
-    assert counts == {"read": 3, "files": 1}
+    assert counts == {"read": 3, "windows": 3, "files": 1, "demo_removed": 0}
     rows = scw(engine)
     assert [r["scw_id"] for r in rows] == ["003900010010", "003900010021", "003900020010"]
     crab = rows[0]
@@ -208,7 +208,7 @@ def test_cli_ingest_reports_file_row_and_reason(engine, tmp_path):
     good = write_csv(tmp_path / "good.csv")
     result = CliRunner().invoke(cli.catalog, ["ingest", "--database-url", url, "--no-progress", str(good)])
     assert result.exit_code == 0, result.output
-    assert "ingested 3 science windows from 1 file(s)" in result.output
+    assert "ingested 3 science windows (3 rows) from 1 file(s)" in result.output
 
 
 # -- demo -----------------------------------------------------------------------------------------
@@ -324,3 +324,32 @@ def test_an_existing_catalogue_gets_the_new_columns_and_keeps_its_rows(engine, t
             assert conn.execute(text("SELECT COUNT(data_size) FROM integral.scw__visible")).scalar() == len(sizes)
     database.create_catalog(engine, tableset)  # idempotent
     assert len(scw(engine)) == len(sizes)
+
+
+def test_a_real_ingest_replaces_the_zero_configuration_demo_catalogue(engine, tableset, tmp_path):
+    """hera serve loads demo windows into an empty catalogue; the first real ingest must
+    not mix with them (a demo window sharing a real id lent it its position)."""
+    from tap_catalog import demo
+    from sqlalchemy import text
+
+    assert demo.load_if_empty(engine, tableset, 500, seed=1) == 500
+    counts = ingest.ingest(engine, tableset, [write_csv(tmp_path / "real.csv")], progress=False)
+    assert counts["demo_removed"] == 500 and counts["windows"] == 3
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM integral.scw")).scalar() == 3
+    # a second ingest adds to the real catalogue: nothing is removed any more
+    more = [list(r) for r in ROWS[:1]]
+    more[0][3] = "003900030010"
+    counts = ingest.ingest(engine, tableset, [write_csv(tmp_path / "more.csv", rows=more)], progress=False)
+    assert counts["demo_removed"] == 0
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM integral.scw")).scalar() == 4
+
+
+def test_a_window_of_a_revolution_outside_the_mission_is_refused_by_row(engine, tableset, tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[2][3] = "999900010010"
+    bad = write_csv(tmp_path / "bad.csv", rows=rows)
+    with pytest.raises(ingest.IngestError, match=r"row 3: scw_id 999900010010 names revolution 9999, "
+                                                 r"outside the mission"):
+        ingest.ingest(engine, tableset, [bad], progress=False)

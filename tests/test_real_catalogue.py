@@ -124,7 +124,7 @@ def mjd_utc(value: str) -> float:
 def test_each_real_file_ingests_as_the_archive_gave_it(hera, path):
     expected = newest(read(path))
     counts = load(hera, [path])
-    assert counts == {"read": len(read(path)), "files": 1}
+    assert counts == {"read": len(read(path)), "windows": len(expected), "files": 1, "demo_removed": 0}
     rows = stored(hera)
     assert set(rows) == set(expected)
     for scw_id, want in expected.items():
