@@ -1,7 +1,8 @@
 """ADQL 2.1 → SQL: every feature runs on SQLite and on PostgreSQL/pgsphere with the same result.
 
-One small deterministic catalogue (demo science windows plus hand-made rows at the sky's
-awkward places: RA 0/360, the pole, no attitude, hostile strings, proprietary rows) is
+One small deterministic catalogue (demo science windows, known observations of the Crab
+and Cyg X-1 (tests/known_windows.py), hand-made rows at the sky's awkward places: RA 0/360,
+the pole, no attitude, hostile strings, proprietary rows) is
 loaded into a SQLite database and into a private PostgreSQL database of this test session;
 each query of :data:`QUERIES` runs on both and the rows must agree (floats to 1e-9
 relative). Cone searches are also checked against astropy's separations, the spatial
@@ -22,6 +23,7 @@ from tap_catalog.adql import ADQLSemanticError, ADQLSyntaxError, parse, translat
 from tap_catalog.tableset import TableSet
 
 from conftest import POSTGRES_URL
+import known_windows
 
 TABLESET = TableSet.load()
 CRAB = (83.633, 22.014)
@@ -32,7 +34,8 @@ FUTURE, PAST = "2099-01-01T00:00:00", "2003-01-01T00:00:00"
 
 def _catalogue() -> list[dict]:
     rows = list(demo.generate(1500, seed=11))
-    template = dict(rows[0])
+    # the hand-made windows are pointings (their ids say so), whatever the demo opens with
+    template = dict(next(r for r in rows if r["scw_type"] == "pointing"))
 
     def row(n, **changes):
         r = dict(template)
@@ -63,7 +66,8 @@ def _catalogue() -> list[dict]:
         # GLOB's special characters in a name
         row(11, scw_id="999100010010", revolution=9991, target_name="a*b?[c]Ü"),
     ]
-    return rows
+    # named targets the demo holds only by chance: the Crab in an early revolution, Cyg X-1
+    return rows + known_windows.CRAB_2004 + known_windows.CYG_X1_2008
 
 
 CATALOGUE = _catalogue()
