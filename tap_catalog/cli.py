@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
-from . import database, demo, tap_schema
-from .ingest import PROPRIETARY_DAYS, IngestError, ingest as ingest_files
+# ingest and demo are imported by their commands: they need astropy (integral.time), which
+# every `hera` command, the client's included, would otherwise load at start
+from . import database, tap_schema
+from .row_access import PROPRIETARY_DAYS
 from .tableset import TableSet
 
 database_url_option = click.option(
@@ -97,6 +99,8 @@ def ingest(database_url, files, progress, proprietary_days):
     """Load science windows from FILES (FITS, CSV or VOTable: HEASARC's intscw or ISDC's
     rev3 scw table, as the archives give them) in one transaction; a science window already
     present is replaced by a newer scw_ver and completed by the same one."""
+    from .ingest import IngestError, ingest as ingest_files
+
     tableset = TableSet.load()
     engine = _engine(database_url)
     _prepare(engine, tableset)
@@ -140,6 +144,8 @@ def demo_command(database_url, rows, seed, csv_path, append, progress):
     """Generate a realistic INTEGRAL catalogue of ROWS science windows, the same for the
     same --rows and --seed on every machine; load it (replacing the catalogue's windows
     unless --append) or write it as CSV."""
+    from . import demo
+
     if csv_path is not None:
         if str(csv_path) == "-":
             n = demo.write_csv(sys.stdout, demo.generate(rows, seed))

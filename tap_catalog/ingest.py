@@ -35,6 +35,7 @@ from integral import revolutions
 from integral import time as itime
 
 from . import database
+from .row_access import PROPRIETARY_DAYS
 from .demo import INSTRUMENTS, galactic
 from .tableset import TableSet
 
@@ -90,9 +91,6 @@ SCW_TYPES = {"pointing", "slew", "other", "engineering"}
 #: snapshot and ISDC write GENERAL, HEASARC now General); unknown values: see _obs_type
 OBS_TYPES = {t.upper(): t for t in ("General", "Calibration", "TOO", "Engineering", "Core",
                                      "Key Programme", "Special", "GCDE")}
-#: the proprietary period of a private window whose file gives no public date (days after
-#: its end): INTEGRAL's one year; HERA_PROPRIETARY_DAYS overrides it for `hera catalog ingest`
-PROPRIETARY_DAYS = 365
 _SCW_ID = re.compile(r"^\d{12}$")
 _SEXAGESIMAL = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d*)?)[\s:hd°]+(\d+(?:\.\d*)?)(?:[\s:m']+(\d+(?:\.\d*)?)[s\"]?)?\s*$")
 

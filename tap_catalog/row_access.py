@@ -69,6 +69,10 @@ LEAKPROOF = {
                                                "side tests, false for NaN",
 }
 
+#: the proprietary period of a private window whose file gives no public date (days after
+#: its end): INTEGRAL's one year; HERA_PROPRIETARY_DAYS overrides it for `hera catalog ingest`
+PROPRIETARY_DAYS = 365
+
 #: names of the transaction settings that carry the asking user's groups and the time
 GROUPS_SETTING = "hera.user_groups"
 NOW_SETTING = "hera.now"
