@@ -25,14 +25,13 @@ POINTING_S, SLEW_S = 2000, 100
 FIRST_POINTING = 9001
 
 
-def observation(target: tuple[str, float, float], date: str, pointings: int = 25, *,
-                good_isgri: float = 1800.0, private_to: str | None = None,
-                proposal_id: str = "0700001") -> list[dict]:
+def observation(target: tuple[str, float, float], date: str, proposal_id: str, pointings: int = 25, *,
+                good_isgri: float = 1800.0, private_to: str | None = None) -> list[dict]:
     """A 5x5 dither (2.17 deg steps, demo.DITHER_5X5) of ``pointings`` pointings around
     ``target`` (name, ra, dec), each of POINTING_S seconds with ``good_isgri`` s of ISGRI good
     time and followed by a slew at its attitude, starting 18 h into the revolution in progress
-    at ``date`` (ISO). Public (since a year after it ended), or private to the group
-    ``private_to`` until :data:`NEVER`."""
+    at ``date`` (ISO), for the programme ``proposal_id``. Public (since a year after it
+    ended), or private to the group ``private_to`` until :data:`NEVER`."""
     name, ra0, dec0 = target
     rev = int(revolutions.revolution_of(itime.mjd_from_iso(date)))
     t = revolutions.start_of(rev) + 0.75
@@ -73,19 +72,22 @@ def _window(scw_id, kind, rev, pointing, start, length, ra, dec, good_isgri, nam
     }
 
 
+# Proposal ids are AO cycle, 9, serial: no demo proposal has the type digit 9, so the known
+# groups and observations never mix with the demo's.
+
 #: public Crab pointings in 2010 that any selection of the Crab in 2005-2015 finds; the same
 #: target before 2005 and with little ISGRI time, which such a selection must leave out; the
 #: Galactic Centre and Cyg X-1; private Crab and Galactic Centre observations of two groups
-CRAB_2010 = observation(CRAB, "2010-03-01", proposal_id="0700001")
-CRAB_2004 = observation(CRAB, "2004-03-01", proposal_id="0200002")
-CRAB_2012_LITTLE_ISGRI = observation(CRAB, "2012-09-01", good_isgri=600.0, proposal_id="0900003")
-CENTRE_2006 = observation(GALACTIC_CENTRE, "2006-04-01", proposal_id="0300004")
-CENTRE_2020 = observation(GALACTIC_CENTRE, "2020-03-01", proposal_id="1700005")
-CYG_X1_2008 = observation(CYG_X1, "2008-06-01", proposal_id="0500006")
-CRAB_GROUP, CENTRE_GROUP = "proposal-2100007", "proposal-2100008"
-CRAB_PRIVATE = observation(CRAB, "2024-09-01", pointings=7, private_to=CRAB_GROUP, proposal_id="2100007")
-CENTRE_PRIVATE = observation(GALACTIC_CENTRE, "2024-10-01", pointings=12, private_to=CENTRE_GROUP,
-                             proposal_id="2100008")
+CRAB_2010 = observation(CRAB, "2010-03-01", "0890001")
+CRAB_2004 = observation(CRAB, "2004-03-01", "0290002")
+CRAB_2012_LITTLE_ISGRI = observation(CRAB, "2012-09-01", "1090003", good_isgri=600.0)
+CENTRE_2006 = observation(GALACTIC_CENTRE, "2006-04-01", "0490004")
+CENTRE_2020 = observation(GALACTIC_CENTRE, "2020-03-01", "1890005")
+CYG_X1_2008 = observation(CYG_X1, "2008-06-01", "0690006")
+CRAB_GROUP, CENTRE_GROUP = "proposal-2290007", "proposal-2290008"
+CRAB_PRIVATE = observation(CRAB, "2024-09-01", "2290007", pointings=7, private_to=CRAB_GROUP)
+CENTRE_PRIVATE = observation(GALACTIC_CENTRE, "2024-10-01", "2290008", pointings=12,
+                             private_to=CENTRE_GROUP)
 ALL = (CRAB_2010 + CRAB_2004 + CRAB_2012_LITTLE_ISGRI + CENTRE_2006 + CENTRE_2020 + CYG_X1_2008
        + CRAB_PRIVATE + CENTRE_PRIVATE)
 

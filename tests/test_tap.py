@@ -27,6 +27,7 @@ from tap_catalog import demo, ingest
 from vo_service import users
 
 from conftest import wait_for
+import known_windows
 
 ROWS, SEED = 400, 7
 MAXREC_DEFAULT, MAXREC_MAX = 150, 250
@@ -553,6 +554,9 @@ def test_examples_document(tap):
 def test_every_example_runs(catalogue):
     hera = catalogue.extensions["hera"]
     demo.load(hera.engine, hera.tableset, demo.generate(5000, SEED), replace=True)
+    # the examples' targets (the Crab, the Galactic Centre, Cyg X-1), public and private: the
+    # demo holds them only by chance
+    known_windows.load(hera.engine, hera.tableset)
     tap = catalogue.test_client()
     _, found = examples(tap)
     empty = []
@@ -563,6 +567,11 @@ def test_every_example_runs(catalogue):
         if not len(parse_votable(r.data)):
             empty.append(ident)
     assert empty == ["public-release"]  # anonymous users see no private windows
+    # ... and a member of a group sees its private observation there
+    token = users.add_user(hera.engine, f"crab{os.urandom(4).hex()}", [known_windows.CRAB_GROUP])
+    release = next(props["query"] for ident, _, props in found if ident == "public-release")
+    table = visible(tap, {"Authorization": f"Bearer {token}"}, release)
+    assert list(table["obs_id"]) == [known_windows.CRAB_PRIVATE[0]["obs_id"]]
 
 
 # -- async (TAP 1.1 §2.2: a UWS job list) ---------------------------------------------------------------
