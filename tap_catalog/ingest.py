@@ -431,7 +431,8 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
     columns = [c.name for c in scw.columns]
     now_mjd = itime.now_mjd()
     read, ids = 0, set()
-    last_revolution = max(r["revolution"] for r in revolutions.build({}).rows())
+    mission = [r["revolution"] for r in revolutions.build({}).rows()]
+    first_revolution, last_revolution = min(mission), max(mission)
     paths = [Path(p) for p in paths]
     with engine.begin() as conn:
         demo_removed = _remove_demo_catalogue(conn)
@@ -468,11 +469,11 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
                 except (ValueError, TypeError, OverflowError) as err:
                     bar.close()
                     raise IngestError(path, number, str(err)) from None
-                if not 0 <= row["revolution"] <= last_revolution:
+                if not first_revolution <= row["revolution"] <= last_revolution:
                     bar.close()
                     raise IngestError(path, number, f"scw_id {row['scw_id']} names revolution "
                                                     f"{row['revolution']}, outside the mission "
-                                                    f"(0 to {last_revolution})")
+                                                    f"({first_revolution} to {last_revolution})")
                 chunk.append(row)
                 ids.add(row["scw_id"])
                 if len(chunk) >= batch:

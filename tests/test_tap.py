@@ -631,10 +631,10 @@ def test_async_error_is_a_votable_document(tap, worker):
 # -- private science windows ----------------------------------------------------------------------------
 
 PRIVATE_CSV = """scw_id,scw_ver,scw_type,ra,dec,start_time,end_time,good_isgri,target_name,status,public_date,proprietary_group
-900000010010,001,pointing,83.63,22.01,60000.00,60000.03,1800,Crab,public,,
-900000020010,001,pointing,83.64,22.02,60000.04,60000.07,1800,Crab,private,2099-01-01T00:00:00,crab-team
-900000030010,001,pointing,83.65,22.03,60000.08,60000.11,1800,Crab,private,2001-01-01T00:00:00,crab-team
-900000040010,001,pointing,83.66,22.04,60000.12,60000.15,1800,Crab,private,2099-01-01T00:00:00,other-team
+000100010010,001,pointing,83.63,22.01,52564.500,52564.503,1800,Crab,public,,
+000100020010,001,pointing,83.64,22.02,52564.504,52564.507,1800,Crab,private,2099-01-01T00:00:00,crab-team
+000100030010,001,pointing,83.65,22.03,52564.508,52564.511,1800,Crab,private,2001-01-01T00:00:00,crab-team
+000100040010,001,pointing,83.66,22.04,52564.512,52564.515,1800,Crab,private,2099-01-01T00:00:00,other-team
 """
 
 
@@ -656,11 +656,11 @@ def visible(tap, headers, query):
     return parse_votable(r.data)
 
 
-MINE = "SELECT scw_id, status FROM integral.scw WHERE scw_id LIKE '9000%' ORDER BY scw_id"
-COUNT = "SELECT COUNT(*) AS n FROM integral.scw WHERE revolution = 9000"
+MINE = "SELECT scw_id, status FROM integral.scw WHERE scw_id LIKE '0001%' ORDER BY scw_id"
+COUNT = "SELECT COUNT(*) AS n FROM integral.scw WHERE revolution = 1"
 JOIN = ("SELECT COUNT(*) AS n FROM integral.scw AS s JOIN integral.revolution AS r "
-        "ON s.revolution = r.revolution WHERE r.revolution = 9000")
-OBSCORE = "SELECT COUNT(*) AS n FROM ivoa.obscore WHERE obs_id LIKE '9000%'"
+        "ON s.revolution = r.revolution WHERE r.revolution = 1")
+OBSCORE = "SELECT COUNT(*) AS n FROM ivoa.obscore WHERE obs_id LIKE '0001%'"
 
 
 @pytest.mark.parametrize("who", ["anonymous", "outsider"])
@@ -668,7 +668,7 @@ def test_private_windows_are_hidden(private_catalogue, who):
     app, headers = private_catalogue
     tap, h = app.test_client(), headers.get(who)
     table = visible(tap, h, MINE)
-    assert list(table["scw_id"]) == ["900000010010", "900000030010"]
+    assert list(table["scw_id"]) == ["000100010010", "000100030010"]
     assert list(table["status"]) == ["public", "public"]  # past its public date: public
     assert int(visible(tap, h, COUNT)["n"][0]) == 2
     assert int(visible(tap, h, JOIN)["n"][0]) == 2
@@ -678,7 +678,7 @@ def test_member_sees_the_group_windows(private_catalogue):
     app, headers = private_catalogue
     tap, h = app.test_client(), headers["member"]
     table = visible(tap, h, MINE)
-    assert list(table["scw_id"]) == ["900000010010", "900000020010", "900000030010"]
+    assert list(table["scw_id"]) == ["000100010010", "000100020010", "000100030010"]
     assert int(visible(tap, h, COUNT)["n"][0]) == 3
     assert int(visible(tap, h, JOIN)["n"][0]) == 3
 
