@@ -46,6 +46,15 @@ def config(tmp_path, redis_url):
     }
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def config_on_both_databases(request, config):
+    """``config``, once on SQLite and once on PostgreSQL (the session's database): a test
+    module runs on both with ``def config(config_on_both_databases)``."""
+    if request.param == "postgresql":
+        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
+    return config
+
+
 @pytest.fixture
 def app(config):
     from uws import JobList

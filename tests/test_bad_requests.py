@@ -23,11 +23,9 @@ VOTABLE = (b'<VOTABLE xmlns="http://www.ivoa.net/xml/VOTable/v1.3" version="1.3"
            b'</TABLE></RESOURCE></VOTABLE>')
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request, config):
-    if request.param == "postgresql":
-        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
-    return config
+@pytest.fixture
+def config(config_on_both_databases):
+    return config_on_both_databases
 
 
 @pytest.fixture

@@ -44,11 +44,9 @@ RAISING = {
 DEMO_ROWS = 6000  # about 4,500 public: more than two fetches of the PostgreSQL cursor
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request, config):
-    if request.param == "postgresql":
-        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
-    return config
+@pytest.fixture
+def config(config_on_both_databases):
+    return config_on_both_databases
 
 
 @pytest.fixture

@@ -71,11 +71,9 @@ def all_windows() -> dict[str, dict]:
     return newest([r for path in FILES for r in read(path)])
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request, config):
-    if request.param == "postgresql":
-        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
-    return config
+@pytest.fixture
+def config(config_on_both_databases):
+    return config_on_both_databases
 
 
 @pytest.fixture

@@ -21,11 +21,9 @@ CONE = ("SELECT scw_id, ra, dec, good_isgri FROM integral.scw "
         "WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {ra}, {dec}, 3))")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request, config):
-    if request.param == "postgresql":
-        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
-    return config
+@pytest.fixture
+def config(config_on_both_databases):
+    return config_on_both_databases
 
 
 @pytest.fixture
