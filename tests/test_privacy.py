@@ -23,12 +23,12 @@ from conftest import wait_for
 from schemas import assert_valid
 
 VOTABLE_NS = "{http://www.ivoa.net/xml/VOTable/v1.3}"
-HIDDEN, ABSENT, VISIBLE = "970000020010", "970000990010", "970000010010"
+HIDDEN, ABSENT, VISIBLE = "000200020010", "000200990010", "000200010010"
 
 # ingested after the demo rows: physically last, so a scan meets them after thousands of rows
 PRIVATE_CSV = """scw_id,scw_ver,scw_type,ra,dec,start_time,end_time,good_isgri,target_name,pi_name,status,public_date,proprietary_group
-970000010010,001,pointing,266.40,-28.94,61000.00,61000.03,1800,GC public,12345,public,,
-970000020010,001,pointing,266.41,-28.95,61000.04,61000.07,1800,GC secret,Secretini,private,2099-01-01T00:00:00,gc-team
+000200010010,001,pointing,266.40,-28.94,52567.500,52567.503,1800,GC public,12345,public,,
+000200020010,001,pointing,266.41,-28.95,52567.504,52567.507,1800,GC secret,Secretini,private,2099-01-01T00:00:00,gc-team
 """
 
 #: conditions that raise on the hidden window (pi_name 'Secretini', good_isgri 1800) and on
@@ -110,7 +110,7 @@ def test_the_error_names_the_failure_and_a_visible_value(service):
                   "AND CAST(pi_name AS INTEGER) > 0", member)
     assert r.status_code == 400
     assert "Secretini" in status_of(r.data)[1]  # the member's own window: its value may be named
-    r = sync(app, "SELECT SQRT(-1) AS x FROM integral.scw WHERE scw_id = '970000010010'")
+    r = sync(app, "SELECT SQRT(-1) AS x FROM integral.scw WHERE scw_id = '000200010010'")
     assert r.status_code == 400
     message = status_of(r.data)[1]
     assert "square root" in message.lower() or "SQRT(-1" in message, message
@@ -248,7 +248,7 @@ def test_the_leakproof_functions_never_raise(pg_service, signature):
 # -- SQLite: the guard keeps the indexes -------------------------------------------------------------
 
 @pytest.mark.parametrize("condition, index", [
-    ("scw_id = '970000020010'", "sqlite_autoindex_scw_1"),
+    ("scw_id = '000200020010'", "sqlite_autoindex_scw_1"),
     ("start_time BETWEEN 61000 AND 61001", "scw_start_time_idx"),
     ("revolution IN (2450, 2451)", "scw_revolution_idx"),
 ])
