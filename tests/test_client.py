@@ -256,6 +256,21 @@ def test_global_options_may_also_follow_the_command_name():
     assert (args.token, args.service, args.login_token) == ("t", "http://h:2", None)
 
 
+def test_issued_tokens_cannot_be_taken_for_an_option_and_older_ones_pass_with_equals(tmp_path):
+    from sqlalchemy import create_engine
+    from vo_service import users
+    engine = create_engine(f"sqlite:///{tmp_path / 'users.db'}")
+    users.metadata.create_all(engine)
+    issued = [users.add_user(engine, f"u{i}") for i in range(20)] + [users.renew_token(engine, "u0")]
+    assert all(t.startswith("hera_") and len(t) > 40 for t in issued)
+    assert len(set(issued)) == len(issued)
+    args = cli.parser().parse_args([f"--token={issued[0]}", "ws", "ls"])
+    assert args.token == issued[0]
+    # a token of the old form (before the prefix) may begin with '-': '=' keeps it a value
+    args = cli.parser().parse_args(["ws", "ls", "--token=-0Ttg8RuB"])
+    assert args.token == "-0Ttg8RuB"
+
+
 def test_run_options_may_come_anywhere_among_the_tool_words():
     opts, words = cli._split_run_words(["fsort", "--keep-remote", "infile=a.fits", "--run-id", "r1", "x=1"])
     assert opts == {"keep_remote": True, "run_id": "r1"}
