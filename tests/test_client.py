@@ -267,7 +267,7 @@ def test_issued_tokens_cannot_be_taken_for_an_option_and_older_ones_pass_with_eq
     args = cli.parser().parse_args([f"--token={issued[0]}", "ws", "ls"])
     assert args.token == issued[0]
     # a token of the old form (before the prefix) may begin with '-': '=' keeps it a value
-    args = cli.parser().parse_args(["ws", "ls", "--token=-0Ttg8RuB"])
+    args = cli.parser().parse_args(["run", "--token=-0Ttg8RuB", "ftlist", "a.fits"])
     assert args.token == "-0Ttg8RuB"
 
 
