@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Blueprint, Flask, Response, current_app, g, request, stream_with_context
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request, stream_with_context
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -20,7 +20,7 @@ from workspace import tap_saving
 from . import formats, query, vosi
 from .examples import examples_document
 
-bp = Blueprint("tap", __name__)
+bp = Blueprint("tap", __name__, template_folder="templates")
 XML_TYPE = "text/xml; charset=utf-8"
 _VOTABLE = "application/x-votable+xml"
 
@@ -63,16 +63,7 @@ def too_large(err: RequestEntityTooLarge):
 
 @bp.get("")
 def root():
-    url = base_url()
-    return Response(f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"/><title>Hera TAP service</title></head><body>
-<h1>Hera TAP service: INTEGRAL science windows</h1>
-<p>A TAP 1.1 service. Point TOPCAT, pyvo, astroquery or STILTS at <code>{url}</code>.</p>
-<ul>
-<li><a href="{url}/sync">sync</a> and <a href="{url}/async">async</a> queries</li>
-<li><a href="{url}/capabilities">capabilities</a>, <a href="{url}/availability">availability</a>,
-<a href="{url}/tables">tables</a>, <a href="{url}/examples">examples</a></li>
-</ul></body></html>""", mimetype="text/html")
+    return render_template("tap_catalog/service.html", url=base_url())
 
 
 def _inline_upload(name: str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
 from uws import JobList, UWSError
 from uws.binding import mount
@@ -50,7 +50,7 @@ def _index():
         return jsonify(index.to_json(registry, _base()))
     if kind == "votable":
         return Response(index.to_votable(registry, _base()), content_type=descriptor.MEDIA_TYPE)
-    return Response(index.to_html(registry, _base()), mimetype="text/html")
+    return render_template("tools_registry/index.html", registry=registry, base=_base())
 
 
 def _descriptor(name: str, version: str | None):
@@ -71,7 +71,7 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
     and serve it."""
     registry = registry if registry is not None else Registry.load(paths=app.config.get("HERA_TOOLS_PATH") or ())
     app.extensions["tools"] = registry
-    bp = Blueprint("tools", __name__)
+    bp = Blueprint("tools", __name__, template_folder="templates")
     bp.add_url_rule("", "index", _index)
     refs = [(name, version) for name in registry.names()
             for version in [None] + [t.version for t in registry.versions(name)]]

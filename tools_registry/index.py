@@ -1,7 +1,6 @@
-"""The ``/tools`` index: every tool and its versions, as HTML, JSON and VOTable."""
+"""The ``/tools`` index: every tool and its versions, as JSON and VOTable (the HTML page is
+the template ``templates/tools_registry/index.html``)."""
 from __future__ import annotations
-
-from html import escape
 
 from lxml import etree
 
@@ -47,27 +46,3 @@ def to_votable(registry: Registry, base: str) -> bytes:
                           pinned, pinned + "/descriptor"):
                 etree.SubElement(tr, f"{{{NS}}}TD").text = value
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
-def to_html(registry: Registry, base: str) -> str:
-    rows = []
-    for tool in registry:
-        versions = ", ".join(f'<a href="{escape(base)}/{escape(t.name)}@{escape(t.version)}">{escape(t.version)}</a>'
-                             for t in registry.versions(tool.name))
-        params = " ".join(f"<code>{escape(p.name)}</code>" for p in tool.parameters)
-        rows.append(f"<tr><td><a href=\"{escape(base)}/{escape(tool.name)}\">{escape(tool.name)}</a></td>"
-                    f"<td>{versions}</td><td>{escape(tool.summary)}</td><td>{params}</td>"
-                    f"<td><a href=\"{escape(base)}/{escape(tool.name)}/descriptor\">VOTable</a> "
-                    f"<a href=\"{escape(base)}/{escape(tool.name)}/descriptor?format=json\">JSON</a></td></tr>")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Hera tools</title></head><body>
-<h1>Hera analysis tools</h1>
-<p>Each tool is a UWS 1.1 job list: <code>POST</code> its parameters to <code>{escape(base)}/NAME</code>
-(the latest version) or <code>{escape(base)}/NAME@VERSION</code>. This list is also available as
-<a href="{escape(base)}?format=json">JSON</a> and <a href="{escape(base)}?format=votable">VOTable</a>.</p>
-<table>
-<thead><tr><th>tool</th><th>versions</th><th>summary</th><th>parameters (in order)</th><th>descriptor</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody></table></body></html>
-"""
