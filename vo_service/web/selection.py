@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from integral import time as itime
-from tap_catalog.demo import FIXED_COLUMNS
+from integral.instruments import BY_NAME as INSTRUMENT_BY_NAME
+from tap_catalog.scw_columns import FIXED_COLUMNS
 
 from . import targets
 
-#: the instruments with a good-time column, as the form and the catalogue name them
-INSTRUMENTS = (("isgri", "IBIS/ISGRI"), ("picsit", "IBIS/PICsIT"), ("spi", "SPI"),
-               ("jemx1", "JEM-X 1"), ("jemx2", "JEM-X 2"), ("omc", "OMC"))
+#: the instruments with a good-time column, (name, label) in the form's order
+INSTRUMENTS = tuple((name, INSTRUMENT_BY_NAME[name].label)
+                    for name in ("isgri", "picsit", "spi", "jemx1", "jemx2", "omc"))
 #: the archives' window types ('other': neither a stable pointing nor a planned slew)
 SCW_TYPES = ("pointing", "slew", "other")
 #: coordinate systems of the position field: (value, label)
