@@ -31,8 +31,8 @@ POSANGLE_NAMES = ("posangle", "pos_angle", "posang")
 MIN_SUN_ANGLE = 50.0
 
 #: the dithering patterns of the INTEGRAL AO documentation (the observer's manuals), as
-#: offsets (deg along Y, along Z) from the pointing's centre: 5x5, 2.17° steps, run row by
-#: row in a serpentine; hexagonal, the centre and 6 points 2° around it
+#: offsets (deg along Y, along Z) from the pointing's centre: 5x5, 2.17° steps (listed row by
+#: row, in a serpentine); hexagonal, the centre and 6 points 2° around it
 DITHER_5X5 = [(dy * 2.17, dz * 2.17) for dy in range(-2, 3)
               for dz in (range(-2, 3) if dy % 2 == 0 else range(2, -3, -1))]
 DITHER_HEX = [(0.0, 0.0)] + [(2.0 * math.cos(math.radians(a)), 2.0 * math.sin(math.radians(a)))
