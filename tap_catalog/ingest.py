@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from tqdm import tqdm
 
@@ -113,7 +113,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[list], int | None]:
         fmt = "votable"
     else:
         raise IngestError(path, None, "unknown file type (expected .csv, .tsv, .fits or .xml/.vot)")
-    from astropy.table import Table
+    from astropy.table import Table  # a heavy import, for FITS and VOTable files only
     try:
         table = Table.read(path, format=fmt)
     except Exception as err:  # astropy raises many kinds for unreadable files
@@ -505,7 +505,6 @@ def _remove_demo_catalogue(conn: Connection) -> int:
     """Empty integral.scw when it holds the demo catalogue, so that real windows never mix
     with invented ones (a demo window whose id a real one shares would otherwise lend it
     its position and times); returns the windows removed."""
-    from sqlalchemy import inspect
     if not inspect(conn).has_table(DEMO_MARKER, schema="integral"):
         return 0
     removed = conn.execute(text("DELETE FROM integral.scw")).rowcount

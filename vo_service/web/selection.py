@@ -75,7 +75,7 @@ def parse_position(text: str, frame: str = "icrs") -> tuple[float, float, str | 
         lon, lat = float(parts[0]), float(parts[1])
         if not (0.0 <= lon < 360.0 and -90.0 <= lat <= 90.0):
             raise ValueError(f"Galactic longitude must be in [0, 360) and latitude in [-90, 90] deg, not {lon:g}, {lat:g}")
-        from astropy.coordinates import SkyCoord
+        from astropy.coordinates import SkyCoord  # a heavy import, for Galactic positions only
 
         icrs = SkyCoord(lon, lat, unit="deg", frame="galactic").icrs
         return float(icrs.ra.deg) % 360.0, float(icrs.dec.deg), None
@@ -83,6 +83,7 @@ def parse_position(text: str, frame: str = "icrs") -> tuple[float, float, str | 
         ra, dec = float(parts[0]), float(parts[1])
     else:
         try:
+            # a heavy import, for sexagesimal positions only
             from astropy import units as u
             from astropy.coordinates import SkyCoord
 
