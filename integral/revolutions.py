@@ -214,6 +214,13 @@ def orbit() -> Revolutions:
     return build()
 
 
+def mission() -> tuple[int, int]:
+    """The first and the last revolution of the mission: the orbit table's first, and the
+    last one begun before the end of science operations."""
+    numbers = orbit().number
+    return int(numbers[0]), int(numbers[-1])
+
+
 def revolution_of(mjd):
     """The revolution in progress at ``mjd`` (MJD, UTC) by the orbit tables (predicted after
     2020-02-05): an int or None, or an array (-1 outside every revolution)."""

@@ -26,6 +26,9 @@ from astropy.time import Time
 IJD_EPOCH_MJD = 51544.0
 #: TT − UTC (s) that ISDC's ISO dates use for every date (32 leap seconds, 1999-2005)
 ISDC_TT_MINUS_UTC = 64.184
+#: INTEGRAL was launched on 2002-10-17 (ESA); the day, UTC: the Announcement of Opportunity
+#: cycles count years from it
+LAUNCH_DAY = "2002-10-17"
 #: INTEGRAL's science operations ended on 2025-02-28: the end of that day, UTC
 END_OF_SCIENCE_OPERATIONS = "2025-03-01T00:00:00"
 

@@ -19,8 +19,10 @@ durations and ISGRI good-time shares drawn from the real ones; proprietary data 
 year after the observation (two for part of the last year's programmes, so a few windows are
 still private at the demo epoch, :data:`DEMO_NOW`), many programmes' data public at once.
 
-This module also holds the coordinate conversions that ingest shares; times are
-:mod:`integral.time`'s, revolutions :mod:`integral.revolutions`'.
+What the model knows of the mission itself comes from :mod:`integral`: its times
+(:mod:`integral.time`), revolutions (:mod:`integral.revolutions`), instruments
+(:mod:`integral.instruments`), coordinates (:mod:`integral.coordinates`) and how it points
+(:mod:`integral.pointing`: dithers, the solar aspect constraint, ``posangle``).
 """
 from __future__ import annotations
 
@@ -37,78 +39,26 @@ from sqlalchemy.engine import Engine
 
 from integral import revolutions
 from integral import time as itime
+from integral.coordinates import angles, galactic, sun_vector, unit_vector
+from integral.pointing import DITHER_5X5, DITHER_HEX, posangle, sun_allows
 
+from . import database, ingest
+from .row_access import PROPRIETARY_DAYS
+from .scw_columns import FIXED_COLUMNS
 from .tableset import TableSet
-
-#: the fifteen fixed columns of integral.scw, in order
-FIXED_COLUMNS = ("scw_id", "scw_ver", "scw_type", "status", "ra", "dec", "start_time", "end_time",
-                 "revolution", "good_spi", "good_isgri", "good_picsit", "good_jemx1", "good_jemx2",
-                 "good_omc")
-INSTRUMENTS = ("spi", "isgri", "picsit", "jemx1", "jemx2", "omc")
 
 # -- time ---------------------------------------------------------------------------------
 # Times are MJD in UTC, converted by integral.time; revolutions are the real ones of
 # integral.revolutions (ESA's orbit tables, predicted after 2020-02-05).
-MJD_LAUNCH = itime.mjd_from_iso("2002-10-17")  #: launch day: AO cycles count years from it
-MJD_END_OPERATIONS = itime.END_OF_SCIENCE_OPERATIONS_MJD
+MJD_LAUNCH = itime.mjd_from_iso(itime.LAUNCH_DAY)  #: AO cycles count years from it
 PERIGEE_GAP = 0.5               #: d: no science within 12 h of perigee
 DEMO_NOW = itime.mjd_from_iso("2026-07-01")  #: the demo's "now" for the proprietary status
-PROPRIETARY = 365.0             #: d
-EXTENDED_PROPRIETARY = 730.0    #: d, part of the last year's general programmes
+EXTENDED_PROPRIETARY = 730.0    #: d, part of the last year's general programmes (else PROPRIETARY_DAYS)
 MJD_LAST_AO = itime.mjd_from_iso("2024-03-01")
 MJD_LATE_TOO = itime.mjd_from_iso("2010-01-01")  #: TOO data proprietary from then on
 
 revolution_start = revolutions.start_of
-FIRST_REVOLUTION = int(revolutions.orbit().number[0])
-LAST_REVOLUTION = revolutions.revolution_of(MJD_END_OPERATIONS - 1e-6)
-
-# -- coordinates ----------------------------------------------------------------------------
-#: rotation from ICRS to Galactic unit vectors
-_TO_GALACTIC = np.array([[-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
-                         [+0.4941094278755837, -0.4448296299600112, +0.7469822444972189],
-                         [-0.8676661490190047, -0.1980763734312015, +0.4559837761750669]])
-
-
-def unit_vector(ra, dec) -> np.ndarray:
-    """Unit vectors (..., 3) of (ra, dec) in degrees."""
-    ra, dec = np.radians(ra), np.radians(dec)
-    return np.stack([np.cos(dec) * np.cos(ra), np.cos(dec) * np.sin(ra), np.sin(dec)], axis=-1)
-
-
-def angles(vec) -> tuple[np.ndarray, np.ndarray]:
-    """(lon, lat) in degrees of unit vectors (..., 3)."""
-    lon = np.degrees(np.arctan2(vec[..., 1], vec[..., 0])) % 360.0
-    lat = np.degrees(np.arcsin(np.clip(vec[..., 2], -1.0, 1.0)))
-    return lon, lat
-
-
-def galactic(ra, dec) -> tuple[np.ndarray, np.ndarray]:
-    """Galactic (l, b) in degrees of ICRS (ra, dec) in degrees."""
-    return angles(unit_vector(ra, dec) @ _TO_GALACTIC.T)
-
-
-def equatorial(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """ICRS (ra, dec) in degrees of Galactic (l, b) in degrees."""
-    return angles(unit_vector(lon, lat) @ _TO_GALACTIC)
-
-
-def position_angle(ra, dec, ra_to, dec_to) -> np.ndarray:
-    """Position angle (deg, east of north) at (ra, dec) of the direction to (ra_to, dec_to)."""
-    ra, dec, ra_to, dec_to = (np.radians(v) for v in (ra, dec, ra_to, dec_to))
-    d = ra_to - ra
-    pa = np.arctan2(np.sin(d) * np.cos(dec_to),
-                    np.cos(dec) * np.sin(dec_to) - np.sin(dec) * np.cos(dec_to) * np.cos(d))
-    return np.degrees(pa) % 360.0
-
-
-def sun_vector(mjd: float) -> np.ndarray:
-    """Unit vector (ICRS) towards the Sun (low-precision almanac formula, 0.01 deg)."""
-    d = mjd - 51544.5
-    g = math.radians(357.528 + 0.9856003 * d)
-    lam = math.radians(280.460 + 0.9856474 * d + 1.915 * math.sin(g) + 0.020 * math.sin(2 * g))
-    eps = math.radians(23.439)
-    return np.array([math.cos(lam), math.cos(eps) * math.sin(lam), math.sin(eps) * math.sin(lam)])
-
+FIRST_REVOLUTION, LAST_REVOLUTION = revolutions.mission()
 
 # -- observing programme --------------------------------------------------------------------
 #: what the real archives say (tools/derive_demo_calibration.py wrote it; docs/catalogue.md)
@@ -139,10 +89,6 @@ PI_NAMES = ("Ubertini", "Winkler", "Kuulkers", "Bazzano", "Bird", "Courvoisier",
             "Lund", "Mereghetti", "Roques", "Sunyaev", "Tomsick", "Walter", "Bodaghee",
             "Chenevez", "Jourdain", "Lebrun", "Ferrigno", "Savchenko", "Fiocchi", "Grebenev",
             "Krivonos", "Lutovinov", "Siegert", "Soldi", "Tsygankov", "Wilms", "Zdziarski")
-DITHER_5X5 = [(dy * 2.17, dz * 2.17) for dy in range(-2, 3)
-              for dz in (range(-2, 3) if dy % 2 == 0 else range(2, -3, -1))]
-DITHER_HEX = [(0.0, 0.0)] + [(2.0 * math.cos(math.radians(a)), 2.0 * math.sin(math.radians(a)))
-                             for a in range(0, 360, 60)]
 #: 'other' windows inside a revolution (after a pointing; the revolution's opening one aside):
 #: chosen so that all 'other' windows make CALIBRATION["other_share"] of the windows
 INNER_OTHER_PER_POINTING = 0.042
@@ -197,7 +143,7 @@ def _plan_observation(rng: np.random.Generator, rev: int, mjd: float, sun: np.nd
     global _TARGET_X
     if _TARGET_X is None:
         _TARGET_X = unit_vector(_TARGET_RA, _TARGET_DEC)
-    weight = np.where(np.abs(_TARGET_X @ sun) <= math.cos(math.radians(50.0)), _TARGET_WEIGHT, 0.0)
+    weight = np.where(sun_allows(_TARGET_X, sun), _TARGET_WEIGHT, 0.0)
     i = int(np.searchsorted(np.cumsum(weight), rng.random() * weight.sum(), side="right"))
     obs = _dither(rng, float(_TARGET_RA[i]), float(_TARGET_DEC[i]))
     ao = _ao(mjd)
@@ -223,7 +169,7 @@ def _plan_observation(rng: np.random.Generator, rev: int, mjd: float, sun: np.nd
     elif mjd >= MJD_LAST_AO:  # the last programmes: two years (PROPRIETARY_SHARE of them drew rights)
         proprietary = EXTENDED_PROPRIETARY
     else:
-        proprietary = PROPRIETARY
+        proprietary = PROPRIETARY_DAYS
     obs.meta.update(obs_type=obs_type, proposal_id=proposal_id,
                     obs_id=f"{proposal_id}{int(rng.integers(1, 60)):04d}", pi_name=pi_name,
                     proprietary=proprietary, exposure=draw("observation_exposure_s", rng.random()))
@@ -351,8 +297,7 @@ def _attitudes(x: np.ndarray, z: np.ndarray) -> tuple[list, ...]:
     ra, dec = angles(x)
     ra_z, dec_z = angles(z)
     ra, dec, ra_z, dec_z = (np.round(v, 4) for v in (ra, dec, ra_z, dec_z))
-    # the archives' posangle: minus the position angle of Z, in (-180, 180] (docs/catalogue.md)
-    pa = np.round(180.0 - (180.0 + position_angle(ra, dec, ra_z, dec_z)) % 360.0, 2).tolist()
+    pa = np.round(posangle(ra, dec, ra_z, dec_z), 2).tolist()
     lii, bii = (np.round(v, 4).tolist() for v in galactic(ra, dec))
     return ra.tolist(), dec.tolist(), ra_z.tolist(), dec_z.tolist(), pa, lii, bii
 
@@ -481,8 +426,6 @@ def load(engine: Engine, tableset: TableSet, rows_iter: Iterable[dict], batch: i
     batches on SQLite) in one transaction, then refresh integral.revolution and the
     SQLite stand-ins of the views. ``replace`` empties integral.scw first. Returns the
     number of rows loaded."""
-    from . import database, ingest
-
     scw = tableset.get("integral.scw")
     columns = [c.name for c in scw.columns]
     n = 0
@@ -537,6 +480,5 @@ def load_if_empty(engine: Engine, tableset: TableSet, rows: int, seed: int = 0) 
 def mark_as_demo(engine: Engine) -> None:
     """Record that the catalogue holds only demo windows: the first real ingest then
     empties it before loading (tap_catalog.ingest)."""
-    from . import ingest
     with engine.begin() as conn:
         ingest.mark_demo(conn)

@@ -27,16 +27,18 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from tqdm import tqdm
 
 from integral import revolutions
 from integral import time as itime
+from integral.coordinates import galactic
+from integral.instruments import NAMES as INSTRUMENT_NAMES
+from integral.pointing import POSANGLE_NAMES
 
 from . import database
 from .row_access import PROPRIETARY_DAYS
-from .demo import INSTRUMENTS, galactic
 from .tableset import TableSet
 
 
@@ -62,13 +64,10 @@ ALIASES = {
     "start_ijd": ("start_ijd", "ijd_start"),
     "end_ijd": ("end_ijd", "ijd_end", "stop_ijd"),
     "revolution": ("revolution", "rev", "revol", "orbit"),
-    **{f"good_{i}": (f"good_{i}", f"good{i}", f"{i}_good") for i in INSTRUMENTS},
+    **{f"good_{i}": (f"good_{i}", f"good{i}", f"{i}_good") for i in INSTRUMENT_NAMES},
     "ra_z": ("ra_z", "raz", "ra_scz"),
     "dec_z": ("dec_z", "decz", "dec_scz"),
-    # only names of the archives' quantity (minus the position angle of Z, docs/catalogue.md):
-    # a generic "pa" or "position_angle" most likely means the angle east of north, the
-    # opposite sign; the same names as tools_registry/scw/coverage.py reads
-    "posangle": ("posangle", "pos_angle", "posang"),
+    "posangle": POSANGLE_NAMES,  # minus the position angle of Z (integral.pointing)
     "obs_id": ("obs_id", "obsid"),
     "proposal_id": ("proposal_id", "prop_id", "proposal"),
     "obs_type": ("obs_type", "obstype"),
@@ -114,7 +113,7 @@ def read_rows(path: Path) -> tuple[list[str], Iterator[list], int | None]:
         fmt = "votable"
     else:
         raise IngestError(path, None, "unknown file type (expected .csv, .tsv, .fits or .xml/.vot)")
-    from astropy.table import Table
+    from astropy.table import Table  # a heavy import, for FITS and VOTable files only
     try:
         table = Table.read(path, format=fmt)
     except Exception as err:  # astropy raises many kinds for unreadable files
@@ -314,7 +313,7 @@ def normalise(values: list, columns: dict[str, int]) -> dict:
 
     row = {"scw_id": scw_id, "scw_ver": scw_ver, "scw_type": scw_type, "ra": ra, "dec": dec,
            "revolution": rev_id}
-    for instrument in INSTRUMENTS:
+    for instrument in INSTRUMENT_NAMES:
         value = get("good_" + instrument)
         good = None if value is None else _number(value, "good_" + instrument)
         if good is not None and good < 0:
@@ -431,8 +430,7 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
     columns = [c.name for c in scw.columns]
     now_mjd = itime.now_mjd()
     read, ids = 0, set()
-    mission = [r["revolution"] for r in revolutions.build({}).rows()]
-    first_revolution, last_revolution = min(mission), max(mission)
+    first_revolution, last_revolution = revolutions.mission()
     paths = [Path(p) for p in paths]
     with engine.begin() as conn:
         demo_removed = _remove_demo_catalogue(conn)
@@ -507,7 +505,6 @@ def _remove_demo_catalogue(conn: Connection) -> int:
     """Empty integral.scw when it holds the demo catalogue, so that real windows never mix
     with invented ones (a demo window whose id a real one shares would otherwise lend it
     its position and times); returns the windows removed."""
-    from sqlalchemy import inspect
     if not inspect(conn).has_table(DEMO_MARKER, schema="integral"):
         return 0
     removed = conn.execute(text("DELETE FROM integral.scw")).rowcount
@@ -626,7 +623,7 @@ def refresh_revolutions(conn: Connection, now: datetime | None = None) -> int:
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
     released = ("CAST(public_date AS TIMESTAMP) <= CAST(:now AS TIMESTAMP)"
                 if conn.dialect.name == "postgresql" else "public_date <= :now")
-    goods = ", ".join(f"SUM(good_{i})" for i in INSTRUMENTS)
+    goods = ", ".join(f"SUM(good_{i})" for i in INSTRUMENT_NAMES)
     found = conn.execute(text(
         "SELECT revolution, MIN(start_time), MAX(end_time), "
         "MIN(CASE WHEN pointing = 0 THEN start_time END), COUNT(*), "
@@ -638,8 +635,8 @@ def refresh_revolutions(conn: Connection, now: datetime | None = None) -> int:
     totals = {rev: (n, n_pointing, good) for rev, _, _, _, n, n_pointing, *good in found}
     rows = []
     for row in revolutions.build(windows).rows():
-        n, n_pointing, good = totals.get(row["revolution"], (0, 0, [None] * len(INSTRUMENTS)))
-        row.update({"n_scw": n, "n_pointing": n_pointing}, **{f"good_{i}": g for i, g in zip(INSTRUMENTS, good)})
+        n, n_pointing, good = totals.get(row["revolution"], (0, 0, [None] * len(INSTRUMENT_NAMES)))
+        row.update({"n_scw": n, "n_pointing": n_pointing}, **{f"good_{i}": g for i, g in zip(INSTRUMENT_NAMES, good)})
         rows.append(row)
     names = list(rows[0])
     conn.execute(text("DELETE FROM integral.revolution"))

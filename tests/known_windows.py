@@ -12,7 +12,10 @@ import math
 
 from integral import revolutions
 from integral import time as itime
+from integral.coordinates import galactic
+from integral.pointing import DITHER_5X5
 from tap_catalog import demo
+from tap_catalog.row_access import PROPRIETARY_DAYS
 
 CRAB = ("Crab", 83.6331, 22.0145)
 GALACTIC_CENTRE = ("Galactic Centre", 266.4168, -29.0078)
@@ -27,7 +30,7 @@ FIRST_POINTING = 9001
 
 def observation(target: tuple[str, float, float], date: str, proposal_id: str, pointings: int = 25, *,
                 good_isgri: float = 1800.0, private_to: str | None = None) -> list[dict]:
-    """A 5x5 dither (2.17 deg steps, demo.DITHER_5X5) of ``pointings`` pointings around
+    """A 5x5 dither (2.17 deg steps, integral.pointing.DITHER_5X5) of ``pointings`` pointings around
     ``target`` (name, ra, dec), each of POINTING_S seconds with ``good_isgri`` s of ISGRI good
     time and followed by a slew at its attitude, starting 18 h into the revolution in progress
     at ``date`` (ISO), for the programme ``proposal_id``. Public (since a year after it
@@ -36,7 +39,7 @@ def observation(target: tuple[str, float, float], date: str, proposal_id: str, p
     rev = int(revolutions.revolution_of(itime.mjd_from_iso(date)))
     t = revolutions.start_of(rev) + 0.75
     rows = []
-    for k, (dy, dz) in enumerate(demo.DITHER_5X5[:pointings]):
+    for k, (dy, dz) in enumerate(DITHER_5X5[:pointings]):
         ra = round((ra0 + dy / math.cos(math.radians(dec0))) % 360.0, 4)
         dec = round(dec0 + dz, 4)
         pointing = FIRST_POINTING + k
@@ -50,7 +53,7 @@ def observation(target: tuple[str, float, float], date: str, proposal_id: str, p
 
 def _window(scw_id, kind, rev, pointing, start, length, ra, dec, good_isgri, name, proposal_id, private_to):
     end = start + length / 86400.0
-    lii, bii = demo.galactic(ra, dec)
+    lii, bii = galactic(ra, dec)
     start_ijd, end_ijd = float(itime.ijd_from_mjd(start)), float(itime.ijd_from_mjd(end))
     return {
         "scw_id": scw_id, "scw_ver": "001", "scw_type": kind,
@@ -65,7 +68,7 @@ def _window(scw_id, kind, rev, pointing, start, length, ra, dec, good_isgri, nam
         "start_ijd": round(start_ijd, 8), "end_ijd": round(end_ijd, 8),
         "obs_id": f"{proposal_id}0001", "proposal_id": proposal_id, "obs_type": "General",
         "target_name": name, "pi_name": "Ubertini",
-        "public_date": NEVER if private_to else itime.iso_from_mjd(end + demo.PROPRIETARY, precision=0),
+        "public_date": NEVER if private_to else itime.iso_from_mjd(end + PROPRIETARY_DAYS, precision=0),
         "proprietary_group": private_to or f"proposal-{proposal_id}",
         "data_in_archive": True,
         "lii": round(float(lii), 4), "bii": round(float(bii), 4),

@@ -18,7 +18,9 @@ from astropy.table import Table
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from integral.instruments import NAMES as INSTRUMENT_NAMES
 from tap_catalog import cli, database, demo, ingest, tap_schema
+from tap_catalog.scw_columns import FIXED_COLUMNS
 from tap_catalog.tableset import TableSet
 
 HEASARC_COLUMNS = ["OBS_ID", "SCW_TYPE", "DEC_X", "SCW_ID", "RA_X", "END_DATE", "START_DATE",
@@ -222,7 +224,7 @@ def test_demo_is_deterministic():
     demo.write_csv(out1, demo.generate(500, 3))
     demo.write_csv(out2, demo.generate(500, 3))
     assert out1.getvalue() == out2.getvalue()
-    assert out1.getvalue().splitlines()[0] == ",".join(demo.FIXED_COLUMNS)
+    assert out1.getvalue().splitlines()[0] == ",".join(FIXED_COLUMNS)
 
 
 def test_demo_follows_integral_structure():
@@ -236,7 +238,7 @@ def test_demo_follows_integral_structure():
     assert sum(600 <= r["elapsed"] <= 3700 for r in pointings) >= 0.85 * len(pointings)
     assert sum(r["elapsed"] < 300 for r in slews) >= 0.8 * len(slews)
     for r in rows:
-        assert all((r[f"good_{i}"] or 0) <= r["elapsed"] + 1e-6 for i in demo.INSTRUMENTS)
+        assert all((r[f"good_{i}"] or 0) <= r["elapsed"] + 1e-6 for i in INSTRUMENT_NAMES)
         assert r["scw_id"][:4] == f"{r['revolution']:04d}"
         assert r["scw_id"][-1] == {"pointing": "0", "slew": "1", "other": "2"}[r["scw_type"]]
     # only the mission's last months (programmes with two proprietary years) are private at the
@@ -249,10 +251,10 @@ def test_demo_csv_ingests_as_it_is(engine, tableset, tmp_path):
     with path.open("w", newline="") as out:
         demo.write_csv(out, demo.generate(200, 5))
     ingest.ingest(engine, tableset, [path], progress=False)
-    loaded = {r["scw_id"]: r for r in scw(engine, ", ".join(demo.FIXED_COLUMNS))}
+    loaded = {r["scw_id"]: r for r in scw(engine, ", ".join(FIXED_COLUMNS))}
     for row in demo.generate(200, 5):
         got = loaded[row["scw_id"]]
-        for c in demo.FIXED_COLUMNS:
+        for c in FIXED_COLUMNS:
             if isinstance(row[c], float):
                 assert math.isclose(got[c], row[c], rel_tol=1e-9, abs_tol=1e-6), c
             else:

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 
+from integral import revolutions
 from integral import time as itime
 from tap_catalog import demo
 
@@ -150,7 +151,7 @@ def test_private_share_of_recent_windows(generated):
 
 def test_revolutions_are_the_real_ones(generated):
     """Every demo window lies in its real revolution's science time (ESA's tables)."""
-    revs = demo.revolutions.orbit()
+    revs = revolutions.orbit()
     starts = np.array([r["start_time"] for r in generated])
     assert (revs.of(starts) == np.array([r["revolution"] for r in generated])).all()
     opening = [r for r in generated if r["scw_id"][4:11] == "0000001"]

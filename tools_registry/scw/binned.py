@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from astropy import units as u
 
 #: value column -> its error column, beside the <NAME>_ERR rule
 ERROR_COLUMNS = {"RATE": "ERROR", "COUNTS": "ERROR", "BRATE": "BERROR", "BACKV": "BACKE"}
@@ -113,7 +114,6 @@ def _widths(hdu, lookup, n, system) -> np.ndarray:
 
 
 def _factor(unit: str, system) -> float:
-    from astropy import units as u
     try:
         return u.Unit(unit.strip()).to(u.s) / system.unit_seconds
     except (ValueError, u.UnitConversionError) as error:

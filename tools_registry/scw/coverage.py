@@ -2,8 +2,8 @@
 
 For each science window, source and instrument it computes the off-axis angle
 (great-circle distance from the spacecraft X axis), the coding fraction of the
-instrument's field of view at the source (`tools_registry.scw.fov`) in the
-spacecraft frame that the archives' Z axis or `posangle` fixes, the field
+instrument's field of view at the source (`integral.instruments`) in the
+spacecraft frame that the archives' Z axis or `posangle` fixes (`integral.pointing`), the field
 region (fully coded, partially coded, outside) and the effective good time
 (good time × coding fraction). It writes that table (FITS or VOTable), a PNG of
 the cumulative effective exposure against time, and returns the totals.
@@ -13,15 +13,15 @@ import os
 
 import numpy as np
 from astropy import units as u
-from astropy.coordinates import SkyCoord, SkyOffsetFrame
 from astropy.table import Column, Table
 from astropy.time import Time
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from integral import pointing
+from integral.instruments import FIELDS, FULLY_CODED, PARTIALLY_CODED, region
 from tools_registry import compressed
 from tools_registry.filename import output_path, split_input
-from tools_registry.scw.fov import FIELDS, region
 
 DEFAULT_INSTRUMENTS = "isgri,jemx1,jemx2,spi,omc"
 PLOTTED_SOURCES = 12
@@ -30,9 +30,6 @@ _POINTING_RA = ("ra", "ra_x", "ra_scx", "raj2000")
 _POINTING_DEC = ("dec", "dec_x", "dec_scx", "dej2000", "decj2000")
 _Z_RA = ("ra_z", "raz", "z_ra", "ra_scz")
 _Z_DEC = ("dec_z", "decz", "z_dec", "dec_scz")
-# Only names of the archives' quantity (minus the position angle of Z): a generic "pa" or
-# "position_angle" most likely means an angle east of north, the opposite sign.
-_POSANGLE = ("posangle", "pos_angle", "posang")
 
 _SOURCE_NAME = ("name", "source", "source_name", "src_name", "object", "target", "main_id", "id")
 _SOURCE_RA = ("ra", "raj2000", "_raj2000", "ra_icrs", "ra_deg", "ra_j2000", "radeg")
@@ -57,19 +54,15 @@ def scw_coverage(scw_table, outfile, plotfile, ra=None, dec=None, sources=None,
     windows = _read_science_windows(scw_table, names)
     source_names, source_ra, source_dec = _read_sources(ra, dec, sources)
 
-    spacecraft, oriented = _spacecraft_frame(windows)
+    spacecraft, oriented = pointing.spacecraft_frame(
+        windows["ra"], windows["dec"], windows.get("z_ra"), windows.get("z_dec"), windows.get("posangle"))
 
     blocks = []
     for name, s_ra, s_dec in zip(source_names, source_ra, source_dec):
-        # the source's unit vector on the spacecraft axes X, Y, Z of every window
-        in_frame = SkyCoord(s_ra * u.deg, s_dec * u.deg).transform_to(spacecraft).cartesian
-        along_x, along_y, along_z = (np.atleast_1d(axis.value) for axis in (in_frame.x, in_frame.y, in_frame.z))
-        off_axis = np.degrees(np.arctan2(np.hypot(along_y, along_z), along_x))
-        angle_y = np.where(oriented, np.degrees(np.arctan2(along_y, along_x)), np.nan)
-        angle_z = np.where(oriented, np.degrees(np.arctan2(along_z, along_x)), np.nan)
+        source = pointing.source_angles(spacecraft, oriented, s_ra, s_dec)
         for instrument in names:
             fov = FIELDS[instrument]
-            fraction, model = _coding_fraction(fov, off_axis, angle_y, angle_z, along_x, oriented)
+            fraction, model = fov.coding_fraction(source)
             good = windows[fov.good_column]
             blocks.append({
                 "scw_id": windows["scw_id"],
@@ -81,9 +74,9 @@ def scw_coverage(scw_table, outfile, plotfile, ra=None, dec=None, sources=None,
                 "pointing_dec": windows["dec"],
                 "source_ra": np.full(len(good), s_ra),
                 "source_dec": np.full(len(good), s_dec),
-                "off_axis": off_axis,
-                "angle_y": angle_y,
-                "angle_z": angle_z,
+                "off_axis": source.off_axis,
+                "angle_y": source.angle_y,
+                "angle_z": source.angle_z,
                 "fov_model": model,
                 "fov_region": region(fraction),
                 "coding_fraction": fraction,
@@ -107,8 +100,8 @@ def scw_coverage(scw_table, outfile, plotfile, ra=None, dec=None, sources=None,
         rows = table["instrument"] == instrument
         result[f"good_time_{instrument}"] = float(np.sum(table["good_time"][rows]))
         result[f"effective_time_{instrument}"] = float(np.sum(table["effective_time"][rows]))
-        result[f"n_fully_coded_{instrument}"] = int(np.sum(rows & (table["fov_region"] == "fully_coded")))
-        result[f"n_partially_coded_{instrument}"] = int(np.sum(rows & (table["fov_region"] == "partially_coded")))
+        result[f"n_fully_coded_{instrument}"] = int(np.sum(rows & (table["fov_region"] == FULLY_CODED)))
+        result[f"n_partially_coded_{instrument}"] = int(np.sum(rows & (table["fov_region"] == PARTIALLY_CODED)))
     return result
 
 
@@ -209,7 +202,7 @@ def _read_science_windows(scw_table, instruments):
 
     _check_declinations(windows["dec"], found["dec"])
 
-    z_ra, z_dec, posangle = _find(table, _Z_RA), _find(table, _Z_DEC), _find(table, _POSANGLE)
+    z_ra, z_dec, posangle = _find(table, _Z_RA), _find(table, _Z_DEC), _find(table, pointing.POSANGLE_NAMES)
     given = []
     if z_ra and z_dec:
         windows["z_ra"] = _float_column(table, z_ra, u.deg)
@@ -280,38 +273,6 @@ def position_name(ra: float, dec: float) -> str:
     if not (np.isfinite(ra) and np.isfinite(dec)):
         return f"RA {ra} Dec {dec}"  # refused just after; the name only has to exist
     return f"RA {ra % 360.0:.4f} Dec {dec:+.4f}"
-
-
-def _spacecraft_frame(windows):
-    """The spacecraft frame of every window, and where its roll is known.
-
-    astropy's SkyOffsetFrame(origin=X, rotation=θ) has its Cartesian x axis on X, its z axis
-    towards position angle θ (east of north, at X) and its y axis completing a right-handed
-    frame. With θ the position angle of the spacecraft Z axis these are INTEGRAL's X, Y and Z
-    (Y = Z × X). θ comes from the Z axis where the table gives it, else from the archives'
-    `posangle`, which is minus that position angle (docs/scw_tools.md, "Orientation").
-    """
-    pointing = SkyCoord(windows["ra"] * u.deg, windows["dec"] * u.deg)
-    roll = -windows["posangle"] if "posangle" in windows else np.full(len(windows["ra"]), np.nan)
-    if "z_ra" in windows:
-        z_axis = SkyCoord(windows["z_ra"] * u.deg, windows["z_dec"] * u.deg)
-        # a Z axis on (or opposite) X has no position angle
-        usable = np.abs(np.sin(pointing.separation(z_axis).rad)) > 1e-6
-        roll = np.where(usable, pointing.position_angle(z_axis).deg, roll)
-    oriented = np.isfinite(roll) & np.isfinite(windows["ra"]) & np.isfinite(windows["dec"])
-    frame = SkyOffsetFrame(origin=pointing, rotation=np.where(oriented, roll, 0.0) * u.deg)
-    return frame, oriented
-
-
-def _coding_fraction(fov, off_axis, angle_y, angle_z, along_x, oriented):
-    circular = np.nan_to_num(fov.fraction_circle(off_axis), nan=0.0)
-    if fov.shape != "square":
-        model = "circle" if fov.shape == "circle" else "inscribed_circle"
-        return circular, np.full(len(off_axis), model)
-    in_front = oriented & (along_x > 0)
-    square = np.where(in_front, fov.fraction_square(np.nan_to_num(angle_y), np.nan_to_num(angle_z)), 0.0)
-    fraction = np.where(oriented, square, circular)
-    return fraction, np.where(oriented, "square", "inscribed_circle")
 
 
 _COLUMNS = {

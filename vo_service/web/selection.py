@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from integral import time as itime
-from tap_catalog.demo import FIXED_COLUMNS
+from integral.instruments import BY_NAME as INSTRUMENT_BY_NAME
+from tap_catalog.scw_columns import FIXED_COLUMNS
 
 from . import targets
 
-#: the instruments with a good-time column, as the form and the catalogue name them
-INSTRUMENTS = (("isgri", "IBIS/ISGRI"), ("picsit", "IBIS/PICsIT"), ("spi", "SPI"),
-               ("jemx1", "JEM-X 1"), ("jemx2", "JEM-X 2"), ("omc", "OMC"))
+#: the instruments with a good-time column, (name, label) in the form's order
+INSTRUMENTS = tuple((name, INSTRUMENT_BY_NAME[name].label)
+                    for name in ("isgri", "picsit", "spi", "jemx1", "jemx2", "omc"))
 #: the archives' window types ('other': neither a stable pointing nor a planned slew)
 SCW_TYPES = ("pointing", "slew", "other")
 #: coordinate systems of the position field: (value, label)
@@ -74,7 +75,7 @@ def parse_position(text: str, frame: str = "icrs") -> tuple[float, float, str | 
         lon, lat = float(parts[0]), float(parts[1])
         if not (0.0 <= lon < 360.0 and -90.0 <= lat <= 90.0):
             raise ValueError(f"Galactic longitude must be in [0, 360) and latitude in [-90, 90] deg, not {lon:g}, {lat:g}")
-        from astropy.coordinates import SkyCoord
+        from astropy.coordinates import SkyCoord  # a heavy import, for Galactic positions only
 
         icrs = SkyCoord(lon, lat, unit="deg", frame="galactic").icrs
         return float(icrs.ra.deg) % 360.0, float(icrs.dec.deg), None
@@ -82,6 +83,7 @@ def parse_position(text: str, frame: str = "icrs") -> tuple[float, float, str | 
         ra, dec = float(parts[0]), float(parts[1])
     else:
         try:
+            # a heavy import, for sexagesimal positions only
             from astropy import units as u
             from astropy.coordinates import SkyCoord
 
