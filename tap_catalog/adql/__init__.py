@@ -9,6 +9,6 @@
 from . import ast
 from .errors import ADQLError, ADQLSemanticError, ADQLSyntaxError
 from .parser import parse
-from .translator import Translation, translate
+from .translation import Translation, translate
 
 __all__ = ["ADQLError", "ADQLSemanticError", "ADQLSyntaxError", "Translation", "ast", "parse", "translate"]
