@@ -1,5 +1,5 @@
 """SQLite: geometry as DALI text, handled by the ``adql_*`` functions of
-:mod:`tap_catalog.adql.sqlite_functions` (which also give the math and the casts
+:mod:`.sqlite_functions` (which also give the math and the casts
 PostgreSQL's behaviour); the sky index is an R*Tree of unit vectors per table."""
 from __future__ import annotations
 
