@@ -21,7 +21,6 @@ view's definition; the loader and the ingest call it in their transaction.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from pathlib import Path
@@ -31,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from . import row_access
+from .adql.translation.dialects import sqlite_functions
 from .tableset import Column, Table, TableSet
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ def schema_file(main: str, schema: str) -> str:
 def make_engine(url: str, schemas: list[str] | None = None) -> Engine:
     """An engine for ``url``. On SQLite, every connection attaches one database per schema
     (``schemas``, by default those of the declared tables), runs in WAL mode with
-    synchronous=NORMAL and foreign keys on, and gets the ADQL functions of
-    ``tap_catalog.adql.sqlite_functions`` when that module exists."""
+    synchronous=NORMAL and foreign keys on, and gets the ``adql_*`` functions that the
+    ADQL translator's SQLite SQL calls (:mod:`.adql.translation.dialects.sqlite_functions`)."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     if schemas is None:
@@ -66,7 +66,6 @@ def make_engine(url: str, schemas: list[str] | None = None) -> Engine:
     if main and main != ":memory:":
         Path(main).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-    register = _adql_functions()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -79,19 +78,9 @@ def make_engine(url: str, schemas: list[str] | None = None) -> Engine:
                 cur.execute(f"PRAGMA {db}.synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
-        if register is not None:
-            register(dbapi_conn)
+        sqlite_functions.register(dbapi_conn)
 
     return engine
-
-
-def _adql_functions():
-    """``tap_catalog.adql.sqlite_functions.register``, or None while it does not exist."""
-    try:
-        module = importlib.import_module("tap_catalog.adql.sqlite_functions")
-    except ImportError:
-        return None
-    return getattr(module, "register", None)
 
 
 # -- DDL ------------------------------------------------------------------------------------

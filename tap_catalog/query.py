@@ -12,6 +12,7 @@ import io
 import logging
 import re
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator, Mapping
 
@@ -20,9 +21,9 @@ from sqlalchemy.engine import Engine
 from fetching import FetchError, FetchPolicy, download
 
 from . import adql, database, formats
-from .adql import sqlite_functions
 from .adql.errors import ADQLLimitError
 from .adql.limits import ParseLimits
+from .adql.translation.dialects import sqlite_functions
 from .tableset import Column, Table, TableSet
 
 #: LANG values and the ADQL version each names
@@ -209,32 +210,12 @@ def upload_tableset(tableset: TableSet, uploads: list[UploadedTable], dialect: s
     """``tableset`` with the uploaded tables as ``TAP_UPLOAD.name``."""
     if not uploads:
         return tableset
+    session = SESSIONS[dialect]
     return tableset.with_tables([
         Table(name=f"{UPLOAD_SCHEMA}.{u.name}", columns=u.columns,
               description="a table uploaded with this query",
-              sql_name=f"pg_temp.{u.name}" if dialect == "postgresql" else None)
+              sql_name=session.upload_sql_name(u.name))
         for u in uploads])
-
-
-def _load_uploads(raw, dialect: str, uploads: list[UploadedTable]) -> None:
-    """Create the uploaded tables on the request's connection ``raw`` and fill them."""
-    if not uploads:
-        return
-    cur = raw.cursor()
-    if dialect == "sqlite":
-        cur.execute(f"ATTACH DATABASE ':memory:' AS {UPLOAD_SCHEMA}")
-    for u in uploads:
-        columns = ", ".join(f'{_quote(c.name)} {_upload_type(c, dialect)}' for c in u.columns)
-        if dialect == "sqlite":
-            cur.execute(f"CREATE TABLE {UPLOAD_SCHEMA}.{_quote(u.name)} ({columns})")
-        else:
-            cur.execute(f"CREATE TEMPORARY TABLE {_quote(u.name)} ({columns}) ON COMMIT DROP")
-        if u.rows:
-            marker = "?" if dialect == "sqlite" else "%s"
-            target = f"{UPLOAD_SCHEMA}.{_quote(u.name)}" if dialect == "sqlite" else _quote(u.name)
-            cur.executemany(f"INSERT INTO {target} VALUES ({', '.join([marker] * len(u.columns))})",
-                            [tuple(_scalar(v, c) for v, c in zip(row, u.columns)) for row in u.rows])
-    cur.close()
 
 
 def _upload_type(column: Column, dialect: str) -> str:
@@ -310,46 +291,57 @@ class QueryTimeout(TapError):
                          "asynchronous job (/tap/async) or make it more selective", 408)
 
 
-class _Session:
+class _Session(ABC):
     """The request's own database connection: uploads loaded, the time limit set, and
-    everything undone at :meth:`close` (uploaded tables dropped, the limit lifted)."""
+    everything undone at :meth:`close` (uploaded tables dropped, the limit lifted).
+
+    What differs between databases is in one subclass per database (:data:`SESSIONS`)."""
+
+    #: SQLAlchemy's name of the database
+    dialect: str
+    #: the placeholder of a bound parameter in the driver's paramstyle
+    marker: str
+
+    @staticmethod
+    def upload_sql_name(name: str) -> str | None:
+        """The SQL name of the uploaded table ``TAP_UPLOAD.name`` (None: that name)."""
+        return None
 
     def __init__(self, engine: Engine, uploads: list[UploadedTable], timeout: float | None):
-        self.dialect = engine.dialect.name
         self.timeout = timeout
         self.uploads = uploads
         self.raw = engine.raw_connection()
         self.cursor = None
         try:
-            if self.dialect == "sqlite":
-                self.raw.driver_connection.rollback()
-            _load_uploads(self.raw, self.dialect, uploads)
-            self._set_deadline()
+            self.begin()
+            self._load_uploads()
+            if self.timeout:
+                self.set_deadline(self.timeout)
         except Exception:
             self.close()
             raise
 
-    def _set_deadline(self):
-        if not self.timeout:
+    def _load_uploads(self) -> None:
+        """Create the uploaded tables on the request's connection and fill them."""
+        if not self.uploads:
             return
-        if self.dialect == "sqlite":
-            deadline = time.monotonic() + self.timeout
-            self.raw.driver_connection.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
-        else:
-            with self.raw.cursor() as cur:  # for this transaction only
-                cur.execute(f"SET LOCAL statement_timeout = {int(self.timeout * 1000)}")
+        cur = self.raw.cursor()
+        self.prepare_uploads(cur)
+        for u in self.uploads:
+            columns = ", ".join(f'{_quote(c.name)} {_upload_type(c, self.dialect)}' for c in u.columns)
+            target = self.create_upload(cur, u.name, columns)
+            if u.rows:
+                markers = ", ".join([self.marker] * len(u.columns))
+                cur.executemany(f"INSERT INTO {target} VALUES ({markers})",
+                                [tuple(_scalar(v, c) for v, c in zip(row, u.columns)) for row in u.rows])
+        cur.close()
 
     def run(self, translation: adql.Translation):
         if translation.setup:
             with self.raw.cursor() as cur:
                 for statement in translation.setup:
                     cur.execute(statement)
-        if self.dialect == "postgresql":
-            self.cursor = self.raw.cursor(name="tap")  # server side: rows come in batches
-            self.cursor.itersize = FETCH_ROWS
-        else:
-            self.cursor = self.raw.cursor()
-            sqlite_functions.forget_failure()
+        self.cursor = self.open_cursor()
         self.cursor.execute(translation.sql)
         return self.cursor
 
@@ -358,14 +350,96 @@ class _Session:
             if self.cursor is not None:
                 self.cursor.close()
             self.raw.rollback()  # PostgreSQL: drops the temporary tables, resets the limit
-            if self.dialect == "sqlite":
-                self.raw.driver_connection.set_progress_handler(None, 0)
-                if self.uploads:
-                    self.raw.driver_connection.execute(f"DETACH DATABASE {UPLOAD_SCHEMA}")
+            self.end()
         except Exception:
             self.raw.invalidate()  # never hand a connection in an unknown state back to the pool
         finally:
             self.raw.close()
+
+    # ---- what each database does its own way ----
+    def begin(self) -> None:
+        """Make the connection ready for the request."""
+
+    def prepare_uploads(self, cur) -> None:
+        """Make room for the uploaded tables."""
+
+    @abstractmethod
+    def create_upload(self, cur, name: str, columns: str) -> str:
+        """Create the uploaded table ``name`` with ``columns`` (SQL); returns its SQL name."""
+
+    @abstractmethod
+    def set_deadline(self, seconds: float) -> None:
+        """Make the query fail once it has run ``seconds``."""
+
+    @abstractmethod
+    def open_cursor(self):
+        """The cursor that runs the query and reads its rows."""
+
+    def end(self) -> None:
+        """Undo, after the rollback, what the session changed on the connection."""
+
+
+class _SQLiteSession(_Session):
+    """SQLite: uploads in an in-memory database attached as ``tap_upload``, the time limit
+    a progress handler."""
+
+    dialect = "sqlite"
+    marker = "?"
+
+    def begin(self) -> None:
+        # no transaction left open by the driver: ATTACH and DETACH refuse to run in one
+        self.raw.driver_connection.rollback()
+
+    def prepare_uploads(self, cur) -> None:
+        cur.execute(f"ATTACH DATABASE ':memory:' AS {UPLOAD_SCHEMA}")
+
+    def create_upload(self, cur, name: str, columns: str) -> str:
+        target = f"{UPLOAD_SCHEMA}.{_quote(name)}"
+        cur.execute(f"CREATE TABLE {target} ({columns})")
+        return target
+
+    def set_deadline(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        self.raw.driver_connection.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+
+    def open_cursor(self):
+        cursor = self.raw.cursor()
+        sqlite_functions.forget_failure()
+        return cursor
+
+    def end(self) -> None:
+        self.raw.driver_connection.set_progress_handler(None, 0)
+        if self.uploads:
+            self.raw.driver_connection.execute(f"DETACH DATABASE {UPLOAD_SCHEMA}")
+
+
+class _PostgreSQLSession(_Session):
+    """PostgreSQL: uploads in temporary tables and the time limit, both of the request's
+    transaction; rows from a server-side cursor."""
+
+    dialect = "postgresql"
+    marker = "%s"
+
+    @staticmethod
+    def upload_sql_name(name: str) -> str | None:
+        return f"pg_temp.{name}"
+
+    def create_upload(self, cur, name: str, columns: str) -> str:
+        cur.execute(f"CREATE TEMPORARY TABLE {_quote(name)} ({columns}) ON COMMIT DROP")
+        return _quote(name)
+
+    def set_deadline(self, seconds: float) -> None:
+        with self.raw.cursor() as cur:  # for this transaction only
+            cur.execute(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+
+    def open_cursor(self):
+        cursor = self.raw.cursor(name="tap")  # server side: rows come in batches
+        cursor.itersize = FETCH_ROWS
+        return cursor
+
+
+#: the sessions by SQLAlchemy's name of their database
+SESSIONS: dict[str, type[_Session]] = {s.dialect: s for s in (_SQLiteSession, _PostgreSQLSession)}
 
 
 def execute(engine: Engine, tableset: TableSet, request: TapRequest, *,
@@ -382,7 +456,7 @@ def execute(engine: Engine, tableset: TableSet, request: TapRequest, *,
     dialect = engine.dialect.name
     uploads = list(uploads)
     translation = translate(request, upload_tableset(tableset, uploads, dialect), dialect, user_groups)
-    session = _Session(engine, uploads, timeout)
+    session = SESSIONS[dialect](engine, uploads, timeout)
     try:
         cursor = session.run(translation)
         first = cursor.fetchmany(1)

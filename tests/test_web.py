@@ -21,7 +21,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from tap_catalog import adql, demo
-from tap_catalog.adql.translator import translate
+from tap_catalog.adql import translate
 from uws import ErrorSummary, Phase, Result
 from vo_service import create_app, users
 from vo_service.app import init_database

@@ -5,10 +5,19 @@
 :class:`Translation` (SQL, result columns, tables read) or raises
 :class:`ADQLSemanticError`; proprietary rows are hidden by that SQL (see
 :mod:`tap_catalog.row_access`).
+
+- :mod:`.parser`, :mod:`.ast`, ``adql.lark``, :mod:`.functions`, :mod:`.limits` — the
+  language: grammar, syntax tree, functions and reserved words, parse limits;
+- :mod:`.translation` — the translator, with one dialect per database in
+  :mod:`.translation.dialects` (and there the functions SQLite's SQL calls);
+- :mod:`.sphere` — spherical geometry in Python (SQLite's geometry, index bounds).
+
+Imports only :mod:`tap_catalog.tableset` and :mod:`tap_catalog.row_access` from the
+rest of the service (and astropy for IN_UNIT).
 """
 from . import ast
 from .errors import ADQLError, ADQLSemanticError, ADQLSyntaxError
 from .parser import parse
-from .translator import Translation, translate
+from .translation import Translation, translate
 
 __all__ = ["ADQLError", "ADQLSemanticError", "ADQLSyntaxError", "Translation", "ast", "parse", "translate"]

@@ -6,7 +6,7 @@ layer calls it from an SQLAlchemy "connect" event::
     sqlalchemy.event.listen(engine, "connect", lambda conn, record: register(conn))
 
 Every function is named ``adql_*``; each returns NULL for a NULL argument, as SQL
-functions do. Geometry values are DALI text (see :mod:`.sphere`). The math follows
+functions do. Geometry values are DALI text (see :mod:`tap_catalog.adql.sphere`). The math follows
 PostgreSQL where the two databases differ (ROUND halves away from zero, MOD takes the
 sign of the dividend, CAST to an integer rounds half to even), so that both backends
 return the same rows.
@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache, wraps
 
-from . import sphere
+from ... import sphere
 
 
 _failure = threading.local()
