@@ -86,7 +86,7 @@ def sync_result(response: Response, renderer) -> Response:
     if dest is not None and request.method == "GET":
         # a GET must change nothing: a link on another page could otherwise write here
         raise _tap_error("DEST= writes into your workspace, so it needs POST, not GET", 405)
-    ws = Workspace.for_user(current_app, user.name)
+    ws = current_app.extensions["workspaces"].for_user(user.name)
     if dest is not None:
         try:
             key = dest_path(dest)
@@ -143,7 +143,7 @@ def _tee(chunks, writer, owner: str):
 def _save_job_result(job, key: str) -> None:
     if job.owner is None:
         raise RuntimeError("DEST= writes into a workspace: sign in to use it")
-    ws = Workspace.for_user(current_app, job.owner)
+    ws = job.services.workspaces.for_user(job.owner)
     result = next(r for r in job.results if r.id == "result")
     try:
         ws.store(key, job.directory / result.path, move=False)
