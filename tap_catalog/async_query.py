@@ -5,7 +5,8 @@ Inline uploads (``UPLOAD=name,param:part``) were saved by the UWS binding as the
 files ``uploads/part``. The owner's groups are read when the job runs, so a user who
 joined a group since sees that group's private science windows.
 
-The catalogue (engine, tables, TAP limits) is the job context's ``services``.
+The catalogue (engine, tables, TAP limits) and the result sinks (:mod:`.sinks`: where
+else a result goes, such as ``DEST=``) are the job context's ``services``.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def _groups(engine, owner: str | None) -> frozenset[str] | None:
 def run(job) -> None:
     """Executor of TAP's async job list (``job`` is a ``uws.JobContext``)."""
     services = job.services
+    services.result_sinks.check_job(job)
     limits = services.tap_limits
     uploads_dir = job.directory / "uploads"
 
@@ -48,3 +50,4 @@ def run(job) -> None:
         for chunk in chunks:
             out.write(chunk)
     job.add_result("result", path, request.renderer.media_type)
+    services.result_sinks.job_result(job, request.renderer)

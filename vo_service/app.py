@@ -32,7 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
                                   app.config["HERA_PROXY_HOPS"])
     auth.init_sessions(app)
     app.before_request(auth.load_user)
-    workspace.init_app(app, hera.workspaces)
+    workspace.init_app(app, hera.workspaces, hera.result_sinks)
     tap_catalog.http.init_app(app)
     tools_registry.http.init_app(app, hera)
     web.init_app(app)

@@ -18,6 +18,7 @@ from fetching import FetchPolicy
 from tap_catalog.adql.limits import ParseLimits
 from tap_catalog.database import make_engine
 from tap_catalog.query import Limits as TapLimits
+from tap_catalog.sinks import ResultSinks
 from tap_catalog.tableset import TableSet
 from tools_registry.registry import Registry
 from uws import JobManager, Limits, RQDispatch
@@ -37,6 +38,8 @@ class Services:
     #: the declared catalogue tables (TAP_SCHEMA, VOSI tables, ADQL names)
     tableset: TableSet
     tap_limits: TapLimits
+    #: where TAP's results go besides the client (registered at start-up: the workspace)
+    result_sinks: ResultSinks
     workspaces: Workspaces
     #: the tools served (built-ins, HERA_TOOLS_PATH, ``hera.tools`` entry points)
     tools: Registry
@@ -74,6 +77,6 @@ def build(config: dict) -> Services:
                             int(config["HERA_WORKSPACE_QUOTA_FILES"]), float(config["HERA_WORKSPACE_QUOTA_WARNING"]),
                             int(config["HERA_WORKSPACE_PARTIAL_LIFETIME"]))
     return Services(config=config, engine=engine, redis=redis, jobs=jobs, tableset=TableSet.load(),
-                    tap_limits=tap_limits, workspaces=workspaces,
+                    tap_limits=tap_limits, result_sinks=ResultSinks(), workspaces=workspaces,
                     tools=Registry.load(paths=config.get("HERA_TOOLS_PATH") or ()),
                     fits_decompressed_max=int(config["HERA_FITS_DECOMPRESSED_MAX"]))

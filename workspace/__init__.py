@@ -13,12 +13,14 @@ from .store import Workspace, WorkspaceError, Workspaces
 __all__ = ["Workspace", "WorkspaceError", "Workspaces", "create_tables", "init_app"]
 
 
-def init_app(app, workspaces: Workspaces) -> None:
+def init_app(app, workspaces: Workspaces, result_sinks) -> None:
     """Serve ``workspaces`` (at ``app.extensions["workspaces"]`` for the request handlers):
     the REST API under ``/workspace/``, VOSpace 2.1 under ``/vospace`` and the saving TAP
-    endpoint under ``/users/{name}/tap``."""
+    endpoint under ``/users/{name}/tap``; and keep TAP's results where asked (a sink in
+    TAP's ``result_sinks``: ``DEST=``, the saving endpoint)."""
+    # lazy: the HTTP layers (and TAP's) are not for `hera samp`, which imports workspace.samp
     from . import http, tap_saving, vospace
     app.extensions["workspaces"] = workspaces
     http.init_app(app)
     vospace.init_app(app)
-    tap_saving.init_app(app)
+    tap_saving.init_app(app, workspaces, result_sinks)
