@@ -11,8 +11,13 @@ modulo 2^32 and written by the sender, so it is not trusted.
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import os
 import tempfile
+import zipfile
+import zlib
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -63,11 +68,6 @@ def compression_of(path) -> str | None:
 @contextmanager
 def stream(path, kind: str) -> Iterator[BinaryIO]:
     """The decompressed bytes of ``path`` (compressed with ``kind``), as a file to read."""
-    import bz2
-    import gzip
-    import lzma
-    import zipfile
-
     if kind == "zip":
         try:
             archive = zipfile.ZipFile(path)
@@ -93,10 +93,6 @@ class CountingReader:
         self.f, self.name, self.kind, self.limit, self.count = f, name, kind, limit, 0
 
     def read(self, n: int = CHUNK) -> bytes:
-        import lzma
-        import zipfile
-        import zlib
-
         try:
             data = self.f.read(min(n, self.limit + 1 - self.count))
         except (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as err:
@@ -123,7 +119,7 @@ def open_fits(path, limit: int | None = None, **kwargs):
     """``astropy.io.fits.open(path, memmap=True)``, a compressed file decompressed first
     (at most ``limit`` bytes, default :func:`decompressed_max`) into a temporary file
     that is unlinked at once: the open HDU list keeps it until it is closed."""
-    from astropy.io import fits
+    from astropy.io import fits  # heavy, and not needed by the web pages that use this module
 
     if compression_of(path) is None:
         return fits.open(path, memmap=True, **kwargs)

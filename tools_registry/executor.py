@@ -26,6 +26,7 @@ import platform
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -261,7 +262,6 @@ def _implementation(tool: Tool) -> dict:
 
 
 def _hera_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
     try:
         return version("hera")
     except PackageNotFoundError:

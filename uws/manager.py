@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .job import ABORTABLE, FINAL, RUNNABLE, Job, JobList, Phase, UWSError
@@ -200,8 +200,6 @@ class JobManager:
 
 def parse_datetime(value: str, name: str) -> datetime:
     """An ISO 8601 timestamp (UTC if no zone is given), or a 400 naming the parameter."""
-    from datetime import timezone
-
     text = str(value).strip()
     try:
         if not (text.isascii() and text.isprintable()):  # fromisoformat stops at a NUL
