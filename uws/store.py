@@ -133,12 +133,12 @@ class JobStore:
         ``info_key`` equal to ``info_value`` (other than job ``excluding``): a tool reuses
         the products of an identical job this way."""
         t = jobs_table
-        query = (select(t.c.id)
-                 .where(t.c.owner.is_(None) if owner is None else t.c.owner == owner,
-                        t.c.phase == Phase.COMPLETED.value, t.c.info[info_key].as_string() == info_value)
-                 .order_by(t.c.end_time.desc()).limit(1))
+        query = select(t.c.id).where(t.c.owner.is_(None) if owner is None else t.c.owner == owner,
+                                     t.c.phase == Phase.COMPLETED.value,
+                                     t.c.info[info_key].as_string() == info_value)
         if excluding is not None:
             query = query.where(t.c.id != excluding)
+        query = query.order_by(t.c.end_time.desc()).limit(1)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return self.get(row.id) if row else None
