@@ -6,6 +6,9 @@ composition root built from the configuration (``services.workspaces``)::
     ws = services.workspaces.for_user("alice")
     ws.store("out/lc.fits", "/tmp/lc.fits")        # quota-checked, checksum kept
     ws.local_path("data/rate.fits")                # an existing file, inside the workspace
+
+May import tap_catalog (whose result sinks it fills), uws, accounts and below; never
+tools_registry or vo_service.
 """
 from .records import create_tables
 from .store import Workspace, WorkspaceError, Workspaces
@@ -17,7 +20,8 @@ def init_app(app, workspaces: Workspaces, result_sinks) -> None:
     """Serve ``workspaces`` (at ``app.extensions["workspaces"]`` for the request handlers):
     the REST API under ``/workspace/``, VOSpace 2.1 under ``/vospace`` and the saving TAP
     endpoint under ``/users/{name}/tap``; and keep TAP's results where asked (a sink in
-    TAP's ``result_sinks``: ``DEST=``, the saving endpoint)."""
+    TAP's ``result_sinks``, a :class:`tap_catalog.sinks.ResultSinks`: ``DEST=``, the
+    saving endpoint)."""
     # lazy: the HTTP layers (and TAP's) are not for `hera samp`, which imports workspace.samp
     from . import http, tap_saving, vospace
     app.extensions["workspaces"] = workspaces

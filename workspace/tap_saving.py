@@ -27,6 +27,7 @@ from flask import Response, current_app, g, jsonify, request
 from tap_catalog import http as tap_http
 from tap_catalog.formats import Renderer
 from tap_catalog.query import TapError
+from tap_catalog.sinks import ResultSinks
 from uws import JobList
 from uws.binding import mount
 from vo_service import auth
@@ -202,9 +203,8 @@ def _only_its_user():
     return None
 
 
-def init_app(app, workspaces: Workspaces, result_sinks) -> None:
-    """Keep TAP's results in ``workspaces`` (a sink in ``result_sinks``, TAP's
-    :class:`tap_catalog.sinks.ResultSinks`), and serve the saving endpoint: TAP's
+def init_app(app, workspaces: Workspaces, result_sinks: ResultSinks) -> None:
+    """Keep TAP's results in ``workspaces`` (a sink in TAP's ``result_sinks``), and serve the saving endpoint: TAP's
     blueprint again, under ``/users/{name}/tap``, with an async job list of its own."""
     result_sinks.register("workspace", WorkspaceSink(workspaces))
     app.url_value_preprocessor(_pop_user)
