@@ -175,8 +175,8 @@ def worker(script_info, burst, name, preload):
     from uws import runner, worker as uws_worker
     from uws.sweeper import Sweeper
 
-    # the app is built for its services and job lists, the web process's very wiring;
-    # no app context is pushed: executors are given the services in their job context
+    # the app is built as for the web process, for the same services and job lists; no app
+    # context is pushed: each executor is given the services in its job context
     app = script_info.load_app()
     hera = app.extensions["hera"]
     if hera.redis is None:

@@ -404,9 +404,6 @@ class Workspace:
         return self.entry(dst)
 
 
-_THREADS = None
-
-
 @dataclass(frozen=True)
 class Workspaces:
     """Every user's workspace: under ``root/{owner}``, with the quota of the user's record
@@ -431,6 +428,9 @@ class Workspaces:
         quota_files = user.quota_files if user and user.quota_files is not None else self.quota_files
         return Workspace(owner, LocalStorage(self.root / owner), self.engine, quota_bytes, quota_files,
                          self.warn_fraction, self.partial_lifetime)
+
+
+_THREADS = None
 
 
 def _in_native_thread(fn, *args):
