@@ -78,7 +78,6 @@ def main():
     from uws.binding import mount
     from vo_service import create_app, users
     from vo_service.app import init_database
-    from workspace import Workspace
 
     data = Path(tempfile.mkdtemp(prefix="hera-bench-tools-"))
     config = {"HERA_DATA_DIR": str(data), "HERA_QUEUE": f"bench-tools-{uuid.uuid4().hex[:8]}",
@@ -90,7 +89,7 @@ def main():
     token = users.add_user(app.extensions["hera"].engine, "bench")
     table = data / "rate.fits"
     make_table(table, args.rows)
-    ws = Workspace.for_user(app, "bench")
+    ws = app.extensions["workspaces"].for_user("bench")
     ws.store("rate.fits", table, move=False)
 
     # 1. direct calls, in this process

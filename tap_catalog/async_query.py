@@ -4,10 +4,11 @@ the job's result ``result``, written to the job's directory while rows stream.
 Inline uploads (``UPLOAD=name,param:part``) were saved by the UWS binding as the job's
 files ``uploads/part``. The owner's groups are read when the job runs, so a user who
 joined a group since sees that group's private science windows.
+
+The catalogue (engine, tables, TAP limits) and the result sinks (:mod:`.sinks`: where
+else a result goes, such as ``DEST=``) are the job context's ``services``.
 """
 from __future__ import annotations
-
-from flask import current_app
 
 from vo_service import users
 
@@ -22,8 +23,10 @@ def _groups(engine, owner: str | None) -> frozenset[str] | None:
 
 
 def run(job) -> None:
-    hera = current_app.extensions["hera"]
-    limits = hera.tap_limits
+    """Executor of TAP's async job list (``job`` is a ``uws.JobContext``)."""
+    services = job.services
+    services.result_sinks.check_job(job)
+    limits = services.tap_limits
     uploads_dir = job.directory / "uploads"
 
     def inline(part: str):
@@ -32,15 +35,14 @@ def run(job) -> None:
             return None
         return path.open("rb")
 
-    record = hera.jobs.store.get(job.id)
     parameters = dict(job.parameters)
-    if record is not None and record.run_id is not None:
-        parameters["runid"] = record.run_id  # a UWS control parameter, echoed as TAP's RUNID
+    if job.run_id is not None:
+        parameters["runid"] = job.run_id  # a UWS control parameter, echoed as TAP's RUNID
     try:
         request = query.parse_parameters(parameters, limits)
         uploads = query.read_uploads(request, inline, limits)
-        chunks = query.execute(hera.engine, hera.tableset, request, uploads=uploads,
-                               user_groups=_groups(hera.engine, job.owner))
+        chunks = query.execute(services.engine, services.tableset, request, uploads=uploads,
+                               user_groups=_groups(services.engine, job.owner))
     except query.TapError as err:
         raise RuntimeError(err.message) from None
     path = job.workdir / f"result.{request.renderer.extension}"
@@ -48,3 +50,4 @@ def run(job) -> None:
         for chunk in chunks:
             out.write(chunk)
     job.add_result("result", path, request.renderer.media_type)
+    services.result_sinks.job_result(job, request.renderer)

@@ -2,7 +2,8 @@
 UWS binding), VOSI capabilities, availability and tables, and DALI examples.
 
 Views only translate HTTP to calls of :mod:`.query`, :mod:`.vosi` and :mod:`.examples`
-and back; a refused query is answered with the DALI error VOTable.
+and back; a refused query is answered with the DALI error VOTable. Where a result goes
+besides the client is up to the result sinks (:mod:`.sinks`) registered above TAP.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from uws import JobList
 from uws.binding import mount, upload_name_problem
 from vo_service import auth
-from workspace import tap_saving
 
 from . import formats, query, vosi
 from .examples import examples_document
 
 bp = Blueprint("tap", __name__, template_folder="templates")
+#: the executor of TAP's async job lists (``/tap/async``, and those a higher layer mounts)
+EXECUTOR = "tap_catalog.async_query:run"
 XML_TYPE = "text/xml; charset=utf-8"
 _VOTABLE = "application/x-votable+xml"
 
@@ -101,7 +103,8 @@ def sync():
                            user_groups=user_groups(), timeout=limits.sync_timeout)
     response = Response(stream_with_context(_ended_cleanly(chunks)),
                         content_type=tap_request.renderer.media_type)
-    return tap_saving.sync_result(response, tap_request.renderer)  # DEST=, the saving endpoint
+    # the sinks registered above TAP (DEST=, the saving endpoint) may keep the result
+    return hera.result_sinks.sync_result(response, tap_request.renderer, auth.current_user())
 
 
 @bp.get("/capabilities")
@@ -167,6 +170,5 @@ def examples():
 def init_app(app: Flask) -> None:
     """Serve TAP under ``/tap`` and its async job list under ``/tap/async``."""
     app.register_blueprint(bp, url_prefix="/tap")
-    # workspace.tap_saving.run_async is async_query.run, then the result saved at DEST= if given
-    mount(app, JobList("tap", "workspace.tap_saving:run_async", title="TAP asynchronous queries",
+    mount(app, JobList("tap", EXECUTOR, title="TAP asynchronous queries",
                        case_insensitive=True, error_document=error_document), "/tap/async")

@@ -135,11 +135,10 @@ def config(config):
 
 def test_a_tool_job_on_a_bomb_ends_in_error_naming_the_limit(app, client, worker):
     from vo_service import users
-    from workspace import Workspace
 
     token = users.add_user(app.extensions["hera"].engine, "alice")
     headers = {"Authorization": f"Bearer {token}"}
-    ws = Workspace.for_user(app, "alice")
+    ws = app.extensions["workspaces"].for_user("alice")
     ws.write("in/bomb.fits.gz", bomb(4 << 20))
     ws.write("in/rate.fits.gz", gzip.compress(rate_fits()))
 

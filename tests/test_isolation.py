@@ -254,7 +254,7 @@ def test_concurrent_writers_cannot_exceed_the_quota_on_either_database(backend, 
     writing 3 MiB each at once into 8 MiB, on SQLite and on PostgreSQL."""
     from vo_service import create_app
     from vo_service.app import init_database
-    from workspace import Workspace, WorkspaceError
+    from workspace import WorkspaceError
 
     if backend == "postgresql":
         config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
@@ -267,7 +267,7 @@ def test_concurrent_writers_cannot_exceed_the_quota_on_either_database(backend, 
 
     def writer(i):
         with app.app_context():
-            ws = Workspace.for_user(app, name)
+            ws = app.extensions["workspaces"].for_user(name)
             barrier.wait()
             try:
                 ws.write(f"f{i}.bin", b"\1" * (3 * MiB), size=3 * MiB)
@@ -283,7 +283,7 @@ def test_concurrent_writers_cannot_exceed_the_quota_on_either_database(backend, 
     try:
         assert sorted(outcomes, key=str) == [507] * 6 + ["stored"] * 2, outcomes
         with app.app_context():
-            quota = Workspace.for_user(app, name).quota()
+            quota = app.extensions["workspaces"].for_user(name).quota()
         assert quota["bytes_used"] == 6 * MiB and quota["files_used"] == 2
     finally:
         app.extensions["hera"].engine.dispose()

@@ -110,8 +110,7 @@ def alice(app):
 
 @pytest.fixture
 def space(app, alice):
-    from workspace import Workspace
-    return Workspace.for_user(app, "alice")
+    return app.extensions["workspaces"].for_user("alice")
 
 
 @pytest.fixture
@@ -465,11 +464,10 @@ def test_aborting_a_command_job_kills_the_program(client, alice, tmp_path, worke
 def test_an_output_beyond_the_quota_ends_the_job_in_error_and_is_not_stored(app, client, tmp_path, rate_values,
                                                                           worker):
     from vo_service import users
-    from workspace import Workspace
     data = fits_bytes(tmp_path, rate_values)
     token = users.add_user(app.extensions["hera"].engine, "carol", [], quota_bytes=len(data) + 1000)
     carol = {"Authorization": "Bearer " + token}
-    ws = Workspace.for_user(app, "carol")
+    ws = app.extensions["workspaces"].for_user("carol")
     ws.write("rate.fits", data)
     url = job_url(create(client, "/tools/ftcopy", carol, PHASE="RUN", infile="rate.fits", outfile="copy.fits"))
     root = finished(client, url, carol)
@@ -506,14 +504,13 @@ def test_reuse_and_provenance_on_postgresql(config, postgres_database_url, tmp_p
     from conftest import Workers
     from vo_service import create_app, users
     from vo_service.app import init_database
-    from workspace import Workspace
     settings = {**config, "HERA_DATABASE_URL": postgres_database_url}
     app = create_app(settings)
     init_database(app)
     client = app.test_client()
     name = "pg" + tmp_path.name[-8:].replace("-", "").replace("_", "").lower()
     headers = {"Authorization": "Bearer " + users.add_user(app.extensions["hera"].engine, name)}
-    Workspace.for_user(app, name).write("rate.fits", fits_bytes(tmp_path, rate_values))
+    app.extensions["workspaces"].for_user(name).write("rate.fits", fits_bytes(tmp_path, rate_values))
     with open(tmp_path / "pg-workers.log", "wb") as log:
         pool = Workers(settings, log).start(1)
         try:

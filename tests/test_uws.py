@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import time
 from datetime import datetime, timedelta, timezone
@@ -251,6 +252,14 @@ def test_a_job_created_with_phase_run_executes_on_a_worker(client, worker):
     assert client.get(f"/test-jobs/{job_id}/results/out").data == b"forty-two"
 
 
+def test_an_executor_is_given_its_job_and_the_services_not_a_flask_app(client, alice, worker):
+    job_id = create(client, alice, context="yes", RUNID="run-7", PHASE="RUN")
+    wait_phase(client, job_id, {"COMPLETED"}, headers=alice)
+    seen = json.loads(client.get(f"/test-jobs/{job_id}/results/context", headers=alice).data)
+    assert seen == {"joblist": "test", "run_id": "run-7", "owner": "alice", "services": "Services",
+                    "flask_app_context": False}
+
+
 def test_a_failing_job_ends_in_error_with_its_message(client, worker):
     job_id = create(client, fail="the detector is off", PHASE="RUN")
     wait_phase(client, job_id, {"ERROR"})
@@ -364,3 +373,37 @@ def test_pyvo_parses_the_documents_and_drives_a_job(client, live_server, worker)
     url = job.url
     job.delete()
     assert requests.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_store_finds_the_owners_last_completed_job_with_a_jobinfo_value(database, tmp_path, request):
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    from uws import Job, Phase
+    from uws.store import JobStore
+
+    url = (f"sqlite:///{tmp_path / 'jobs.sqlite'}" if database == "sqlite"
+           else request.getfixturevalue("postgres_database_url"))
+    engine = create_engine(url)
+    store = JobStore(engine)
+    store.create_tables()
+    owner, start = f"owner-{uuid.uuid4().hex[:8]}", datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def add(n, phase, key, who=owner):
+        job = Job(id=uuid.uuid4().hex, joblist="tools/x", owner=who, phase=phase, creation_time=start,
+                  execution_duration=60, destruction=None, end_time=start + timedelta(minutes=n),
+                  info={"reuse_key": key})
+        store.add(job)
+        return job.id
+
+    older, newer = add(1, Phase.COMPLETED, "k"), add(2, Phase.COMPLETED, "k")
+    add(3, Phase.ERROR, "k"), add(4, Phase.COMPLETED, "other"), add(5, Phase.COMPLETED, "k", who="someone-else")
+    try:
+        assert store.latest_completed(owner, "reuse_key", "k").id == newer
+        assert store.latest_completed(owner, "reuse_key", "k", excluding=newer).id == older
+        assert store.latest_completed(owner, "reuse_key", "none") is None
+        assert store.latest_completed(None, "reuse_key", "k") is None
+    finally:
+        engine.dispose()

@@ -423,8 +423,7 @@ def test_requests_started_by_another_site_reach_the_interfaces_anonymously(alice
     saved = alice_client.get("/tap/sync", headers=other_site, query_string={
         "REQUEST": "doQuery", "LANG": "ADQL", "QUERY": "SELECT TOP 1 scw_id FROM integral.scw", "DEST": "evil.xml"})
     assert saved.status_code == 401
-    from workspace import Workspace
-    assert not Workspace.for_user(app, "alice").exists("evil.xml")
+    assert not app.extensions["workspaces"].for_user("alice").exists("evil.xml")
     # ... while the pages a link opens still know the user
     assert 'id="user-name">alice<' in alice_client.get("/ui/jobs", headers=other_site).data.decode()
     assert 'id="user-name">alice<' in alice_client.get("/", headers=other_site).data.decode()
@@ -577,9 +576,8 @@ def test_another_users_job_page_is_not_found(app, alice_client, bob):
 
 @pytest.fixture
 def alice_files(app, alice, tmp_path):
-    from workspace import Workspace
 
-    ws = Workspace.for_user(app, "alice")
+    ws = app.extensions["workspaces"].for_user("alice")
     table = Table({"scw_id": ["003900050010", "003900060010"], "ra": [83.1, 84.0], "good_isgri": [1800.0, 2200.0]})
     table["ra"].unit = "deg"
     path = tmp_path / "scw.fits"

@@ -393,8 +393,7 @@ def test_marked_rows_alone_are_downloaded_and_saved(app, live_server, worker, br
     by_id(browser, "save-button").click()
     wait(browser, lambda d: css(d, "#saved-link") or "Not saved" in by_id(d, "save-status").text, timeout=90)
     from astropy.table import Table
-    from workspace import Workspace
-    saved = Table.read(Workspace.for_user(app, "alice").local_path("selections/three.fits"))
+    saved = Table.read(app.extensions["workspaces"].for_user("alice").local_path("selections/three.fits"))
     assert [str(x) for x in saved["scw_id"]] == marked
 
     by_id(browser, "clear-marks").click()

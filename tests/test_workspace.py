@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from vo_service import users
-from workspace import Workspace, WorkspaceError
+from workspace import WorkspaceError
 from workspace.storage import LocalStorage, StorageError
 
 MiB = 1 << 20
@@ -35,7 +35,7 @@ def alice(live_server, accounts):
 
 def ws_of(app, name):
     with app.app_context():
-        return Workspace.for_user(app, name)
+        return app.extensions["workspaces"].for_user(name)
 
 
 def sha(data: bytes) -> str:
@@ -50,7 +50,7 @@ def test_for_user_takes_the_quota_from_the_user_record_or_the_configuration(app,
                                                   app.config["HERA_WORKSPACE_QUOTA_FILES"])
     assert alice.storage.root == app.config["HERA_DATA_DIR"] / "workspaces" / "alice"
     with pytest.raises(WorkspaceError) as err:
-        Workspace.for_user(app, None)
+        app.extensions["workspaces"].for_user(None)
     assert err.value.status == 401
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import current_app
+from tap_catalog import adql, query
+from tap_catalog.adql.limits import ParseLimits
+from vo_service import users
 
 _QUERY = re.compile(r"^\s*select\s", re.IGNORECASE)
 
@@ -22,33 +24,31 @@ def is_query(value: str) -> bool:
     return bool(_QUERY.match(value))
 
 
-def check(text: str) -> None:
+def check(text: str, limits: ParseLimits) -> None:
     """Raise ValueError if ``text`` is not valid ADQL, or is longer or more deeply nested
-    than the service's ADQL limits allow."""
-    from tap_catalog import adql
+    than ``limits`` (the service's ADQL limits) allow."""
     try:
-        adql.parse(text, limits=current_app.extensions["hera"].tap_limits.adql)
+        adql.parse(text, limits=limits)
     except adql.ADQLError as err:
         raise ValueError(f"ADQL: {err}") from None
 
 
 def _groups(engine, owner: str | None) -> frozenset[str] | None:
-    from vo_service import users
     if owner is None:
         return None
     user = users.get_user(engine, owner)
     return frozenset(user.groups) if user is not None else frozenset()
 
 
-def run(text: str, owner: str | None, path: Path) -> None:
-    """Write the VOTable result of the ADQL ``text`` to ``path``."""
-    from tap_catalog import query
-    hera = current_app.extensions["hera"]
-    limits = hera.tap_limits
+def run(text: str, owner: str | None, path: Path, services) -> None:
+    """Write the VOTable result of the ADQL ``text`` to ``path``, queried in the
+    catalogue of ``services`` (its engine, tables and TAP limits)."""
+    limits = services.tap_limits
     try:
         request = query.parse_parameters({"QUERY": text, "LANG": "ADQL", "RESPONSEFORMAT": "votable",
                                           "MAXREC": str(limits.maxrec_default)}, limits)
-        chunks = query.execute(hera.engine, hera.tableset, request, user_groups=_groups(hera.engine, owner))
+        chunks = query.execute(services.engine, services.tableset, request,
+                               user_groups=_groups(services.engine, owner))
         with open(path, "wb") as out:
             for chunk in chunks:
                 out.write(chunk)

@@ -4,20 +4,32 @@ astropy reads a gzip-, bzip2-, xz- or zip-compressed FITS file by decompressing 
 it into memory: a 4.7 MB gzip of 1 GiB of zeros took 2.2 GB in a work horse. Here a
 compressed file is instead decompressed as a stream into an unlinked temporary file
 (in ``TMPDIR``), counting bytes, and refused as soon as it passes
-``HERA_FITS_DECOMPRESSED_MAX``; the plain copy is then memory-mapped like any FITS
+``HERA_FITS_DECOMPRESSED_MAX`` (the tool executor sets the service's cap for each job
+with :func:`limited_to`); the plain copy is then memory-mapped like any FITS
 file. The count is of the bytes really produced: gzip's own length field (ISIZE) is
 modulo 2^32 and written by the sender, so it is not trusted.
 """
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import os
 import tempfile
+import zipfile
+import zlib
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 CHUNK = 1 << 20
 SETTING = "HERA_FITS_DECOMPRESSED_MAX"
+#: the cap when neither the job nor the environment sets one (bytes)
+DEFAULT_MAX = 2 * 1024**3
+
+#: the cap of the job running in this context, set by :func:`limited_to`
+_job_cap: ContextVar[int | None] = ContextVar("hera_decompressed_max", default=None)
 
 #: how each compression starts (what astropy recognises too)
 MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip"}
@@ -28,14 +40,22 @@ class TooLarge(ValueError):
 
 
 def decompressed_max() -> int:
-    """The cap in bytes: the running service's setting, else the environment's, else the default."""
-    from flask import current_app, has_app_context
+    """The cap in bytes: the running job's (:func:`limited_to`), else the environment's, else the default."""
+    cap = _job_cap.get()
+    if cap is not None:
+        return cap
+    return int(os.environ.get(SETTING, DEFAULT_MAX))
 
-    from vo_service.config import DEFAULTS
 
-    if has_app_context():
-        return int(current_app.config.get(SETTING, DEFAULTS["FITS_DECOMPRESSED_MAX"]))
-    return int(os.environ.get(SETTING, DEFAULTS["FITS_DECOMPRESSED_MAX"]))
+@contextmanager
+def limited_to(cap: int) -> Iterator[None]:
+    """Inside the ``with`` block, compressed files decompress to at most ``cap`` bytes:
+    the tools read their files without being told the service's configuration."""
+    token = _job_cap.set(int(cap))
+    try:
+        yield
+    finally:
+        _job_cap.reset(token)
 
 
 def compression_of(path) -> str | None:
@@ -48,11 +68,6 @@ def compression_of(path) -> str | None:
 @contextmanager
 def stream(path, kind: str) -> Iterator[BinaryIO]:
     """The decompressed bytes of ``path`` (compressed with ``kind``), as a file to read."""
-    import bz2
-    import gzip
-    import lzma
-    import zipfile
-
     if kind == "zip":
         try:
             archive = zipfile.ZipFile(path)
@@ -78,10 +93,6 @@ class CountingReader:
         self.f, self.name, self.kind, self.limit, self.count = f, name, kind, limit, 0
 
     def read(self, n: int = CHUNK) -> bytes:
-        import lzma
-        import zipfile
-        import zlib
-
         try:
             data = self.f.read(min(n, self.limit + 1 - self.count))
         except (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile) as err:
@@ -108,7 +119,7 @@ def open_fits(path, limit: int | None = None, **kwargs):
     """``astropy.io.fits.open(path, memmap=True)``, a compressed file decompressed first
     (at most ``limit`` bytes, default :func:`decompressed_max`) into a temporary file
     that is unlinked at once: the open HDU list keeps it until it is closed."""
-    from astropy.io import fits
+    from astropy.io import fits  # heavy, and not needed by the web pages that use this module
 
     if compression_of(path) is None:
         return fits.open(path, memmap=True, **kwargs)

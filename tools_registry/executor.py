@@ -26,12 +26,11 @@ import platform
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
-from flask import current_app
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import select
 
 import tools_registry.ftools.fcalc  # noqa: F401 - preloaded once per worker, see above
 import tools_registry.ftools.fmerge  # noqa: F401
@@ -42,9 +41,8 @@ import tools_registry.ftools.ftcopy  # noqa: F401
 import tools_registry.ftools.ftlist  # noqa: F401
 import tools_registry.scw.coverage  # noqa: F401
 import tools_registry.scw.lcurve  # noqa: F401
-from uws.store import jobs_table
 
-from . import catalogue, command
+from . import catalogue, command, compressed
 from .declaration import Tool
 from .filename import output_path, split_suffix
 from .jobs import check, expand, tool_of, workspace_of
@@ -117,7 +115,7 @@ def _inputs(tool: Tool, values: dict, ws, job) -> dict[str, list[Input]]:
             if p.type == "table" and catalogue.is_query(value):
                 local = job.workdir / "inputs" / f"{p.name}-{i}.xml"
                 local.parent.mkdir(parents=True, exist_ok=True)
-                catalogue.run(value, job.owner, local)
+                catalogue.run(value, job.owner, local, job.services)
                 items.append(Input("", "", local, _sha256(local), local.stat().st_size, value))
                 continue
             path, suffix = split_suffix(value)
@@ -136,17 +134,6 @@ def reuse_key(tool: Tool, values: dict, inputs: dict[str, list[Input]]) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def _reusable(manager, job, key: str):
-    t = jobs_table
-    owner = t.c.owner.is_(None) if job.owner is None else t.c.owner == job.owner
-    query = (select(t.c.id).where(owner, t.c.phase == "COMPLETED", t.c.id != job.id,
-                                  t.c.info["reuse_key"].as_string() == key)
-             .order_by(t.c.end_time.desc()).limit(1))
-    with manager.store.engine.connect() as conn:
-        row = conn.execute(query).first()
-    return manager.store.get(row.id) if row else None
-
-
 def _content_type(declared: str, path: str) -> str:
     """The declared type, or the table format the output name's extension says."""
     return _TABLE_TYPES.get(Path(path).suffix.lower(), declared) if declared in _TABLE_TYPES.values() else declared
@@ -158,30 +145,30 @@ def _callable(path: str):
 
 
 def run(job) -> None:
-    """Executor of every tool job list (``job`` is a ``uws.JobContext``)."""
-    app = current_app
-    manager, registry = app.extensions["uws"], app.extensions["tools"]
-    record = manager.store.get(job.id)
-    tool = tool_of(registry, record.joblist)
-    params = check(registry, record.joblist, job.parameters, job.owner)
+    """Executor of every tool job list (``job`` is a ``uws.JobContext``, whose services
+    hold the tool registry, the job manager, the workspaces and the limits)."""
+    services = job.services
+    manager = services.jobs
+    tool = tool_of(services.tools, job.joblist)
+    params = check(services, job.joblist, job.parameters, job.owner)
     values = tool.values(params)
     needs_workspace = any(p.name in values for p in tool.file_parameters("out")) or any(
         not (p.type == "table" and catalogue.is_query(v))
         for p in tool.file_parameters("in") if p.name in values
         for v in (values[p.name] if p.multiple else [values[p.name]]))
-    ws = workspace_of(job.owner, "files") if needs_workspace else None
+    ws = workspace_of(services.workspaces, job.owner, "files") if needs_workspace else None
     inputs = _inputs(tool, values, ws, job)
     key = reuse_key(tool, values, inputs)
     job.info.update({"tool": tool.name, "tool_version": tool.version, "reuse_key": key})
     provenance = {
         "job": job.id, "tool": tool.name, "version": tool.version,
-        "url": _tool_url(tool), "implementation": _implementation(tool),
+        "url": _tool_url(services.config, tool), "implementation": _implementation(tool),
         "parameters": dict(job.parameters), "effective_parameters": _plain(values),
         "inputs": {name: (items[0].record() if not tool.parameter(name).multiple else [i.record() for i in items])
                    for name, items in inputs.items()},
     }
     if not tool.fresh(params):
-        previous = _reusable(manager, job, key)
+        previous = manager.store.latest_completed(job.owner, "reuse_key", key, excluding=job.id)
         if previous is not None:
             return _reuse(job, manager, tool, values, ws, previous, provenance)
 
@@ -205,7 +192,8 @@ def run(job) -> None:
     provenance["start"] = _now()
     try:
         if tool.implementation.python:
-            returned = _callable(tool.implementation.python)(**arguments)
+            with compressed.limited_to(services.fits_decompressed_max):
+                returned = _callable(tool.implementation.python)(**arguments)
             provenance["values"] = _plain(returned) if isinstance(returned, dict) else None
         else:
             stdout = next((locals_[o.name] for o in tool.outputs if o.stdout), None)
@@ -262,8 +250,8 @@ def _reuse(job, manager, tool: Tool, values, ws, previous, provenance) -> None:
     job.add_result("provenance", json.dumps(provenance, indent=2).encode(), "application/json")
 
 
-def _tool_url(tool: Tool) -> str:
-    base = (current_app.config.get("HERA_BASE_URL") or "").rstrip("/")
+def _tool_url(config, tool: Tool) -> str:
+    base = (config.get("HERA_BASE_URL") or "").rstrip("/")
     return f"{base}/tools/{tool.name}@{tool.version}"
 
 
@@ -274,7 +262,6 @@ def _implementation(tool: Tool) -> dict:
 
 
 def _hera_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
     try:
         return version("hera")
     except PackageNotFoundError:

@@ -18,7 +18,6 @@ from uws import JobList, UWSError
 from uws.binding import mount
 
 from . import descriptor, index, jobs
-from .registry import Registry
 
 
 def _base() -> str:
@@ -66,10 +65,10 @@ def _endpoint(text: str, number: int) -> str:
     return re.sub(r"\W", "_", text) + f"_{number}"
 
 
-def init_app(app: Flask, registry: Registry | None = None) -> None:
-    """Load the registry (built-ins, ``HERA_TOOLS_PATH``, ``hera.tools`` entry points)
-    and serve it."""
-    registry = registry if registry is not None else Registry.load(paths=app.config.get("HERA_TOOLS_PATH") or ())
+def init_app(app: Flask, services) -> None:
+    """Serve the tools of ``services.tools`` (the service's handles, whose workspaces and
+    TAP limits check the jobs' parameters)."""
+    registry = services.tools
     app.extensions["tools"] = registry
     bp = Blueprint("tools", __name__, template_folder="templates")
     bp.add_url_rule("", "index", _index)
@@ -79,7 +78,7 @@ def init_app(app: Flask, registry: Registry | None = None) -> None:
         ref = tool_name + (f"@{version}" if version else "")
         joblist = JobList(jobs.joblist_name(tool_name, version), jobs.EXECUTOR,
                           title=registry.get(tool_name, version).summary, case_insensitive=True)
-        joblist.check_parameters = functools.partial(jobs.check, registry, joblist.name)
+        joblist.check_parameters = functools.partial(jobs.check, services, joblist.name)
         bp.add_url_rule(f"/{ref}/descriptor", "descriptor_" + _endpoint(ref, number),
                         functools.partial(_descriptor, tool_name, version))
         mount(app, joblist, f"/tools/{ref}", name="tool_" + _endpoint(ref, number))

@@ -5,12 +5,14 @@ Each tool version is a UWS job list named ``tools/{name}@{version}``; ``tools/{n
 runs whatever version is the latest when the job starts. ``check`` is the job lists'
 ``check_parameters``, called when a job is created or changed and again on RUN (and by
 the executor, :mod:`tools_registry.executor`, before it starts the tool).
+
+Both are given the service's handles (``services``: its ``tools`` registry, its
+``workspaces`` and its ``tap_limits``), by the HTTP layer and by the job context.
 """
 from __future__ import annotations
 
-from flask import current_app
-
 from uws import UWSError
+from workspace import Workspaces, WorkspaceError
 
 from . import catalogue
 from .declaration import ParameterError, Tool
@@ -30,11 +32,10 @@ def tool_of(registry: Registry, joblist: str) -> Tool:
     return registry.get(joblist[len(PREFIX):])
 
 
-def workspace_of(owner: str | None, parameter_name: str):
+def workspace_of(workspaces: Workspaces, owner: str | None, parameter_name: str):
     """The owner's workspace, or a 400 naming the parameter that needs one."""
-    from workspace import Workspace, WorkspaceError
     try:
-        return Workspace.for_user(current_app, owner)
+        return workspaces.for_user(owner)
     except WorkspaceError as err:
         raise UWSError(400, f"{parameter_name}: files are read from and written to a workspace, "
                             f"which needs a signed-in user ({err.message})") from None
@@ -55,7 +56,6 @@ def expand(ws, parameter, names: list[str]) -> list[str]:
     (``@inputs.txt``: a workspace text file, one name per line, ``#`` comments) read."""
     if not (parameter.multiple and len(names) == 1 and names[0].startswith("@")):
         return names
-    from workspace import WorkspaceError
     path = names[0][1:].strip()
     try:
         with ws.open(path) as f:
@@ -68,11 +68,11 @@ def expand(ws, parameter, names: list[str]) -> list[str]:
     return listed
 
 
-def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> dict:
+def check(services, joblist: str, params: dict, owner: str | None) -> dict:
     """The job lists' ``check_parameters``: types, ranges, required and unknown
     parameters, input files present in the owner's workspace, output paths valid."""
     try:
-        tool = tool_of(registry, joblist)
+        tool = tool_of(services.tools, joblist)
         checked = tool.check(params)
     except ToolNotFound as err:
         raise UWSError(404, err.message) from None
@@ -82,7 +82,7 @@ def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> 
     for name, value in _input_paths(tool, checked):
         if tool.parameter(name).type == "table" and catalogue.is_query(value):
             try:
-                catalogue.check(value)
+                catalogue.check(value, services.tap_limits.adql)
             except ValueError as err:
                 raise UWSError(400, f"{name}: {err}") from None
         else:
@@ -90,8 +90,7 @@ def check(registry: Registry, joblist: str, params: dict, owner: str | None) -> 
     outputs = [p for p in tool.file_parameters("out") if p.name in checked]
     if not files and not outputs:
         return checked
-    from workspace import WorkspaceError
-    ws = workspace_of(owner, (files[0][0] if files else outputs[0].name))
+    ws = workspace_of(services.workspaces, owner, (files[0][0] if files else outputs[0].name))
     listed = []
     for name, value in files:
         listed += [(name, v) for v in expand(ws, tool.parameter(name), [value])]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .job import ABORTABLE, FINAL, RUNNABLE, Job, JobList, Phase, UWSError
@@ -36,10 +36,14 @@ class Limits:
 
 
 class JobManager:
+    """``dispatch`` queues and stops jobs (:class:`uws.dispatch.RQDispatch`); without
+    one (no Redis configured) jobs can be created but not run."""
+
     def __init__(self, store: JobStore, redis, data_dir: Path, limits: Limits = Limits(),
-                 queue_name: str = "hera"):
+                 queue_name: str = "hera", dispatch=None):
         self.store = store
         self.redis = redis
+        self.dispatch = dispatch
         self.data_dir = Path(data_dir)
         self.limits = limits
         self.queue_name = queue_name
@@ -158,10 +162,9 @@ class JobManager:
         self.notify(job.id)
 
     def enqueue(self, job: Job) -> None:
-        if self.redis is None:
+        if self.dispatch is None:
             raise UWSError(503, "no job backend: set HERA_REDIS_URL, or start the service with `hera serve`")
-        from .runner import enqueue
-        enqueue(self, job)
+        self.dispatch.enqueue(job)
 
     def abort(self, job: Job) -> None:
         if job.phase in FINAL:
@@ -170,8 +173,8 @@ class JobManager:
             raise UWSError(400, f"a job in phase {job.phase.value} cannot be aborted")
         if not self.store.update(job.id, only_in=ABORTABLE, phase=Phase.ABORTED, end_time=utcnow()):
             return  # it finished meanwhile
-        from .runner import stop
-        stop(self, job)
+        if self.dispatch is not None:
+            self.dispatch.stop(job)
         self.notify(job.id)
 
     def delete(self, job: Job) -> None:
@@ -197,8 +200,6 @@ class JobManager:
 
 def parse_datetime(value: str, name: str) -> datetime:
     """An ISO 8601 timestamp (UTC if no zone is given), or a 400 naming the parameter."""
-    from datetime import timezone
-
     text = str(value).strip()
     try:
         if not (text.isascii() and text.isprintable()):  # fromisoformat stops at a NUL

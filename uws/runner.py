@@ -1,8 +1,14 @@
-"""Execution on RQ: dispatching a job to the queue, running it in a work horse, stopping it.
+"""Execution in an RQ work horse: a job run by its executor, with its heartbeat.
 
-The RQ job carries only the UWS job id; the work horse reads everything else, the
-executor included, from the job store. While a job executes, its horse refreshes a heartbeat key in Redis, so that
-the sweeper can tell a running job from one whose worker died.
+The RQ job carries only the UWS job id (see :mod:`uws.dispatch`); the work horse reads
+everything else, the executor included, from the job store. While a job executes, its
+horse refreshes a heartbeat key in Redis, so that the sweeper can tell a running job
+from one whose worker died.
+
+A worker process is given, once before work starts, the job manager and the services
+that executors may use (``install``); each job's executor then receives them explicitly
+in its :class:`JobContext`. RQ forks a work horse per job, so the worker's state is
+every horse's.
 """
 from __future__ import annotations
 
@@ -11,64 +17,57 @@ import logging
 import shutil
 import socket
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from rq import Queue
-from rq.command import send_stop_job_command
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job as RQJob
 from rq.timeouts import JobTimeoutException
 
-from .job import ErrorSummary, Phase, Result
+from .job import ErrorSummary, Job, Phase, Result
 from .manager import JobManager
 from .store import utcnow
 
 log = logging.getLogger(__name__)
 
-#: the manager of this worker process, set by ``install(manager)`` before work starts
-_manager: JobManager | None = None
+
+@dataclass(frozen=True)
+class _Worker:
+    manager: JobManager
+    services: Any
 
 
-def install(manager: JobManager) -> None:
-    global _manager
-    _manager = manager
+#: the manager and services of this worker process, set by ``install`` before work starts
+_worker: _Worker | None = None
+
+
+def install(manager: JobManager, services: Any) -> None:
+    """Make this process a worker of ``manager``'s jobs, whose executors are given
+    ``services`` (whatever the composition root built for them)."""
+    global _worker
+    _worker = _Worker(manager, services)
 
 
 def heartbeat_key(job_id: str) -> str:
     return f"hera:uws:alive:{job_id}"
 
 
-def enqueue(manager: JobManager, job) -> None:
-    queue = Queue(manager.queue_name, connection=manager.redis)
-    timeout = job.execution_duration if job.execution_duration > 0 else -1
-    queue.enqueue("uws.runner.execute", job.id, job_id=job.id, job_timeout=timeout,
-                  result_ttl=600, failure_ttl=86400)
-
-
-def stop(manager: JobManager, job) -> None:
-    """Stop the job's RQ work: take it off the queue, or kill its work horse."""
-    try:
-        rq_job = RQJob.fetch(job.id, connection=manager.redis)
-    except NoSuchJobError:
-        return
-    try:
-        if rq_job.worker_name:
-            send_stop_job_command(manager.redis, job.id)
-        else:
-            rq_job.cancel()
-    except InvalidJobOperation:
-        pass  # it ended meanwhile
-
-
 class JobContext:
-    """What an executor sees of its job: parameters in, result files out."""
+    """What an executor is given: its job (list, id, run id, owner, parameters), its
+    directory, the services it may use, and where its result files go.
 
-    def __init__(self, manager: JobManager, job):
+    ``services`` is the object that the composition root built once for the worker
+    (the database engine, the catalogue's tables, the workspaces, the limits); the UWS
+    package passes it on and never looks inside it."""
+
+    def __init__(self, job: Job, directory: Path, services: Any):
+        self.joblist = job.joblist
         self.id = job.id
+        self.run_id = job.run_id
         self.owner = job.owner
         self.parameters = dict(job.parameters)
         self.execution_duration = job.execution_duration
-        self.directory = manager.job_dir(job.id)
+        self.services = services
+        self.directory = Path(directory)
         self.workdir = self.directory / "work"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.results: list[Result] = []
@@ -122,7 +121,7 @@ def execute(job_id: str) -> None:
 
     The job record names its executor (taken from its job list when it was created,
     never from the request), so a worker needs no registry of job lists of its own."""
-    manager = _manager
+    manager, services = _worker.manager, _worker.services
     manager.store.engine.dispose(close=False)  # never share the parent's connections after fork
     job = manager.store.get(job_id)
     if job is None or job.phase != Phase.QUEUED:
@@ -135,7 +134,7 @@ def execute(job_id: str) -> None:
         return
     manager.notify(job_id)
     heartbeat.start()
-    context = JobContext(manager, job)
+    context = JobContext(job, manager.job_dir(job_id), services)
     try:
         _executor(job.executor)(context)
     except JobTimeoutException:

@@ -127,6 +127,22 @@ class JobStore:
         with self.engine.connect() as conn:
             return [_job(r) for r in conn.execute(query)]
 
+    def latest_completed(self, owner: str | None, info_key: str, info_value: str, *,
+                         excluding: str | None = None) -> Job | None:
+        """The COMPLETED job of ``owner`` that ended last among those whose jobInfo has
+        ``info_key`` equal to ``info_value`` (other than job ``excluding``): a tool reuses
+        the products of an identical job this way."""
+        t = jobs_table
+        query = select(t.c.id).where(t.c.owner.is_(None) if owner is None else t.c.owner == owner,
+                                     t.c.phase == Phase.COMPLETED.value,
+                                     t.c.info[info_key].as_string() == info_value)
+        if excluding is not None:
+            query = query.where(t.c.id != excluding)
+        query = query.order_by(t.c.end_time.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return self.get(row.id) if row else None
+
     def update(self, job_id: str, *, only_in=None, **fields) -> bool:
         """Set ``fields``; with ``only_in``, only if the job is in one of those phases.
         Returns whether the job was changed."""

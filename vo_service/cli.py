@@ -163,8 +163,8 @@ main.add_command(_catalog)
 @click.option("--name", default=None, help="Worker name (default: host and process id).")
 @click.option("--preload", "preload", multiple=True, metavar="MODULE",
               help="Import MODULE before work starts (repeatable), as for the executors of the service's job lists.")
-@with_appcontext
-def worker(burst, name, preload):
+@click.pass_obj
+def worker(script_info, burst, name, preload):
     """Execute jobs from Redis (HERA_REDIS_URL); run as many as you like, on any host.
 
     Each job runs in a work horse forked from this process, so the executors of the
@@ -175,17 +175,20 @@ def worker(burst, name, preload):
     from uws import runner, worker as uws_worker
     from uws.sweeper import Sweeper
 
-    hera = current_app.extensions["hera"]
+    # the app is built as for the web process, for the same services and job lists; no app
+    # context is pushed: each executor is given the services in its job context
+    app = script_info.load_app()
+    hera = app.extensions["hera"]
     if hera.redis is None:
         raise click.ClickException("HERA_REDIS_URL is not set: a worker needs the Redis that the service uses")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    runner.install(hera.jobs)
+    runner.install(hera.jobs, hera)
     executors = {jl.executor.partition(":")[0] for jl in hera.jobs.joblists.values()}
     for module in sorted(executors) + list(preload):
         importlib.import_module(module)
-    Sweeper(hera.jobs, float(current_app.config["HERA_SWEEP_INTERVAL"])).start()
+    Sweeper(hera.jobs, float(hera.config["HERA_SWEEP_INTERVAL"])).start()
     # survives a restart of Redis: waits for it to come back, then goes on
-    uws_worker.work(hera.redis, current_app.config["HERA_QUEUE"], name=name, burst=burst)
+    uws_worker.work(hera.redis, hera.config["HERA_QUEUE"], name=name, burst=burst)
 
 
 def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:

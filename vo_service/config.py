@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tools_registry import compressed
+
 DEFAULTS = {
     # where job results, workspaces and the embedded database live
     "DATA_DIR": "./hera-data",
@@ -64,7 +66,7 @@ DEFAULTS = {
     "FETCH_MAX_REDIRECTS": 5,
     # tools and previews: a compressed (gzip, bzip2, xz, zip) input file that decompresses
     # to more than this is refused (bytes)
-    "FITS_DECOMPRESSED_MAX": 2 * 1024**3,
+    "FITS_DECOMPRESSED_MAX": compressed.DEFAULT_MAX,
     # the authority of VOSpace node URIs (vos://AUTHORITY!vospace/user/path); unset: the host name
     "VOSPACE_AUTHORITY": None,
     # key that signs the web pages' session cookies; unset: a random key kept in DATA_DIR/secret_key

@@ -71,7 +71,7 @@ def workspace() -> Workspace:
     user = auth.current_user()
     if user is None:
         raise auth.AuthError("the workspace needs signing in (HTTP Basic with your user name and token, or a Bearer token)")
-    return Workspace.for_user(current_app, user.name)
+    return current_app.extensions["workspaces"].for_user(user.name)
 
 
 def checked_path(path: str) -> str:
@@ -322,7 +322,7 @@ def post(path):
         if not job:
             raise WorkspaceError(400, "action=save needs job=JOB_URL_OR_ID")
         existed = ws.exists(path)
-        entry = saving.save_job_result(ws, path, job, request.form.get("result"))
+        entry = saving.save_job_result(ws, current_app.extensions["uws"], path, job, request.form.get("result"))
         return entry_response(ws, entry, 200 if existed else 201)
     if action == "import":
         url = request.form.get("url")

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app
-
+from uws import JobManager
 from uws.job import Phase
 
 from .store import Workspace, WorkspaceError
@@ -30,11 +29,10 @@ def parse_job_reference(reference: str) -> tuple[str, str | None]:
     return parts[-1], None
 
 
-def job_result(owner: str, reference: str, result_id: str | None = None):
-    """The local path and media type of the result of ``owner``'s finished job."""
-    manager = current_app.extensions["uws"]
+def job_result(jobs: JobManager, owner: str, reference: str, result_id: str | None = None):
+    """The local path and media type of the result of ``owner``'s finished job of ``jobs``."""
     job_id, from_url = parse_job_reference(reference)
-    job = manager.store.get(job_id)
+    job = jobs.store.get(job_id)
     if job is None or job.owner != owner:
         raise WorkspaceError(404, f"no job {job_id!r}")
     if job.phase != Phase.COMPLETED:
@@ -48,12 +46,13 @@ def job_result(owner: str, reference: str, result_id: str | None = None):
     result = next((r for r in job.results if r.id == wanted), None)
     if result is None:
         raise WorkspaceError(404, f"job {job_id} has no result {wanted!r}")
-    return manager.job_dir(job.id) / result.path, result.content_type
+    return jobs.job_dir(job.id) / result.path, result.content_type
 
 
-def save_job_result(ws: Workspace, path: str, reference: str, result_id: str | None = None) -> dict:
-    """Copy the result of ``ws.owner``'s finished job into ``path`` of the workspace."""
-    source, _ = job_result(ws.owner, reference, result_id)
+def save_job_result(ws: Workspace, jobs: JobManager, path: str, reference: str,
+                    result_id: str | None = None) -> dict:
+    """Copy the result of ``ws.owner``'s finished job of ``jobs`` into ``path`` of the workspace."""
+    source, _ = job_result(jobs, ws.owner, reference, result_id)
     if not source.is_file():
         raise WorkspaceError(410, "the result file of this job is gone (destroyed?)")
     return ws.store(path, source, move=False)

@@ -13,11 +13,15 @@ import errno
 import hashlib
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterable
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+
+from vo_service import users
 
 from . import records
 from .paths import PathError, check_new_name, name_of, normalize, parent_of
@@ -95,26 +99,6 @@ class Workspace:
         self.quota_files = int(quota_files)
         self.warn_fraction = float(warn_fraction)
         self.partial_lifetime = int(partial_lifetime)
-
-    @classmethod
-    def for_user(cls, app, owner: str | None) -> "Workspace":
-        """The workspace of user ``owner`` of the Flask ``app``: under
-        ``HERA_DATA_DIR/workspaces/{owner}``, quota from the user's record or the
-        configured defaults."""
-        from vo_service import users
-
-        if not owner:
-            raise WorkspaceError(401, "a workspace belongs to a signed-in user")
-        if not users.NAME_PATTERN.match(owner):
-            raise WorkspaceError(400, f"invalid user name {owner!r}")
-        engine = app.extensions["hera"].engine
-        user = users.get_user(engine, owner)
-        config = app.config
-        quota_bytes = user.quota_bytes if user and user.quota_bytes is not None else config["HERA_WORKSPACE_QUOTA_BYTES"]
-        quota_files = user.quota_files if user and user.quota_files is not None else config["HERA_WORKSPACE_QUOTA_FILES"]
-        root = Path(config["HERA_DATA_DIR"]) / "workspaces" / owner
-        return cls(owner, LocalStorage(root), engine, quota_bytes, quota_files,
-                   config["HERA_WORKSPACE_QUOTA_WARNING"], config["HERA_WORKSPACE_PARTIAL_LIFETIME"])
 
     # -- paths ----------------------------------------------------------------------------
     @staticmethod
@@ -418,6 +402,32 @@ class Workspace:
             raise WorkspaceError(err.status, err.message)
         records.rename(self.engine, self.owner, key, dst)
         return self.entry(dst)
+
+
+@dataclass(frozen=True)
+class Workspaces:
+    """Every user's workspace: under ``root/{owner}``, with the quota of the user's record
+    or else the defaults given here. Built once per process from the configuration (by
+    the composition root); request handlers and job executors alike ask it for a
+    user's :class:`Workspace`."""
+
+    engine: Engine
+    root: Path
+    quota_bytes: int
+    quota_files: int
+    warn_fraction: float = 0.9
+    partial_lifetime: int = 86400
+
+    def for_user(self, owner: str | None) -> Workspace:
+        if not owner:
+            raise WorkspaceError(401, "a workspace belongs to a signed-in user")
+        if not users.NAME_PATTERN.match(owner):
+            raise WorkspaceError(400, f"invalid user name {owner!r}")
+        user = users.get_user(self.engine, owner)
+        quota_bytes = user.quota_bytes if user and user.quota_bytes is not None else self.quota_bytes
+        quota_files = user.quota_files if user and user.quota_files is not None else self.quota_files
+        return Workspace(owner, LocalStorage(self.root / owner), self.engine, quota_bytes, quota_files,
+                         self.warn_fraction, self.partial_lifetime)
 
 
 _THREADS = None

@@ -12,9 +12,9 @@ saving TAP endpoint ``/users/{name}/tap``.
   results stream to the client while they are written. Only ``name`` reaches it (others
   get 404); anonymous requests are challenged (401), so TOPCAT asks for the password.
 
-The TAP layer calls :func:`sync_result` from its sync view; the async executors are
-:func:`run_async` (``/tap/async``, honouring ``DEST``) and :func:`run_saving_async`
-(the saving endpoint's job list).
+Both are a result sink of TAP (:class:`WorkspaceSink`, registered by :func:`init_app`):
+TAP hands it every sync result and every async job, which runs TAP's own executor; the
+sink refuses a bad ``DEST`` before an async query runs, and copies the finished result.
 """
 from __future__ import annotations
 
@@ -24,11 +24,15 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, jsonify, request
 
+from tap_catalog import http as tap_http
+from tap_catalog.formats import Renderer
+from tap_catalog.query import TapError
+from tap_catalog.sinks import ResultSinks
 from uws import JobList
 from uws.binding import mount
 from vo_service import auth
 
-from .store import Workspace, WorkspaceError
+from .store import Workspace, WorkspaceError, Workspaces
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +40,8 @@ log = logging.getLogger(__name__)
 SAVED_FOLDER = "tap"
 SAVING_PREFIX = "/users/<user>/tap"
 _SAVING_BLUEPRINTS = ("tap_saving", "tap_saving_async")
-
-
-def _tap_error(message: str, status: int):
-    from tap_catalog.query import TapError
-    return TapError(message, status)
+#: the saving endpoint's async job list, whose every result is kept
+SAVING_JOBLIST = "tap-saving"
 
 
 def dest_path(value: str) -> str:
@@ -71,45 +72,84 @@ def _workspace_url(key: str) -> str:
     return f"{base}/workspace/{quote(key)}"
 
 
-# -- sync -------------------------------------------------------------------------------------------
-def sync_result(response: Response, renderer) -> Response:
-    """The answer to a sync query whose streaming ``response`` is ready: unchanged, or,
-    with ``DEST=``, written to the workspace and a 303 to it, or, on the saving endpoint,
-    streamed to the client and kept in the workspace at the same time."""
-    dest = _dest_value(request.values)
-    saving = g.get("saving_user")
-    if dest is None and saving is None:
-        return response
-    user = auth.current_user()
-    if user is None:
-        raise _tap_error("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)", 401)
-    if dest is not None and request.method == "GET":
-        # a GET must change nothing: a link on another page could otherwise write here
-        raise _tap_error("DEST= writes into your workspace, so it needs POST, not GET", 405)
-    ws = Workspace.for_user(current_app, user.name)
-    if dest is not None:
+class WorkspaceSink:
+    """TAP's results into the users' ``workspaces``: at ``DEST=``, and every result of
+    the saving endpoint."""
+
+    def __init__(self, workspaces: Workspaces):
+        self.workspaces = workspaces
+
+    # -- sync ---------------------------------------------------------------------------------
+    def sync_result(self, response: Response, renderer: Renderer, user) -> Response:
+        """The answer to a sync query whose streaming ``response`` is ready: unchanged, or,
+        with ``DEST=``, written to the workspace and a 303 to it, or, on the saving
+        endpoint, streamed to the client and kept in the workspace at the same time."""
+        dest = _dest_value(request.values)
+        saving = g.get("saving_user")
+        if dest is None and saving is None:
+            return response
+        if user is None:
+            raise TapError("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)", 401)
+        if dest is not None and request.method == "GET":
+            # a GET must change nothing: a link on another page could otherwise write here
+            raise TapError("DEST= writes into your workspace, so it needs POST, not GET", 405)
+        ws = self.workspaces.for_user(user.name)
+        if dest is not None:
+            try:
+                key = dest_path(dest)
+                entry = ws.write(key, response.response)
+            except WorkspaceError as err:
+                raise TapError(f"the result could not be saved to {dest}: {err.message}", err.status)
+            answer = jsonify(entry)
+            answer.status_code = 303
+            answer.headers["Location"] = _workspace_url(key)
+            return answer
+        key = f"{SAVED_FOLDER}/{_stamp()}-sync.{renderer.extension}"
         try:
-            key = dest_path(dest)
-            entry = ws.write(key, response.response)
+            quota = ws.quota()
+            if quota["bytes_used"] >= quota["bytes_max"]:
+                raise WorkspaceError(507, f"the workspace is full ({quota['bytes_used']} of {quota['bytes_max']} bytes)")
+            writer = ws.writer(key)
         except WorkspaceError as err:
-            raise _tap_error(f"the result could not be saved to {dest}: {err.message}", err.status)
-        answer = jsonify(entry)
-        answer.status_code = 303
-        answer.headers["Location"] = _workspace_url(key)
-        return answer
-    key = f"{SAVED_FOLDER}/{_stamp()}-sync.{renderer.extension}"
-    try:
-        quota = ws.quota()
-        if quota["bytes_used"] >= quota["bytes_max"]:
-            raise WorkspaceError(507, f"the workspace is full ({quota['bytes_used']} of {quota['bytes_max']} bytes)")
-        writer = ws.writer(key)
-    except WorkspaceError as err:
-        log.warning("saving endpoint of %s: result not kept: %s", user.name, err.message)
-        response.headers["Warning"] = f'299 hera "this result is not kept in your workspace: {err.message}"'
+            log.warning("saving endpoint of %s: result not kept: %s", user.name, err.message)
+            response.headers["Warning"] = f'299 hera "this result is not kept in your workspace: {err.message}"'
+            return response
+        response.response = _tee(response.response, writer, user.name)
+        response.headers["Content-Location"] = _workspace_url(key)
         return response
-    response.response = _tee(response.response, writer, user.name)
-    response.headers["Content-Location"] = _workspace_url(key)
-    return response
+
+    # -- async --------------------------------------------------------------------------------
+    def check_job(self, job) -> None:
+        """A ``DEST=`` on ``/tap/async`` is refused before the query runs (the saving
+        endpoint keeps its result in any case, and says why not after the query)."""
+        dest = _dest_value(job.parameters)
+        if dest is None or job.joblist == SAVING_JOBLIST:
+            return
+        if job.owner is None:
+            raise RuntimeError("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)")
+        try:
+            dest_path(dest)
+        except WorkspaceError as err:
+            raise RuntimeError(err.message) from None
+
+    def job_result(self, job, renderer: Renderer) -> None:
+        """The finished job's result copied to ``DEST``, or, on the saving endpoint, into
+        ``tap/`` when no ``DEST`` is given."""
+        dest = _dest_value(job.parameters)
+        if job.joblist == SAVING_JOBLIST:
+            key = dest_path(dest) if dest else f"{SAVED_FOLDER}/{_stamp()}-{job.id}.{renderer.extension}"
+        elif dest is not None:
+            key = dest_path(dest)
+        else:
+            return
+        if job.owner is None:
+            raise RuntimeError("DEST= writes into a workspace: sign in to use it")
+        ws = self.workspaces.for_user(job.owner)
+        result = next(r for r in job.results if r.id == "result")
+        try:
+            ws.store(key, job.directory / result.path, move=False)
+        except WorkspaceError as err:
+            raise RuntimeError(f"the result could not be saved to {key}: {err.message}") from None
 
 
 def _tee(chunks, writer, owner: str):
@@ -139,49 +179,6 @@ def _tee(chunks, writer, owner: str):
             close()
 
 
-# -- async ------------------------------------------------------------------------------------------
-def _save_job_result(job, key: str) -> None:
-    if job.owner is None:
-        raise RuntimeError("DEST= writes into a workspace: sign in to use it")
-    ws = Workspace.for_user(current_app, job.owner)
-    result = next(r for r in job.results if r.id == "result")
-    try:
-        ws.store(key, job.directory / result.path, move=False)
-    except WorkspaceError as err:
-        raise RuntimeError(f"the result could not be saved to {key}: {err.message}") from None
-
-
-def run_async(job) -> None:
-    """Executor of ``/tap/async``: the TAP query, then, with ``DEST=``, its result copied
-    into the owner's workspace (a bad DEST is refused before the query runs)."""
-    from tap_catalog import async_query
-
-    dest = _dest_value(job.parameters)
-    key = None
-    if dest is not None:
-        if job.owner is None:
-            raise RuntimeError("DEST= writes into your workspace: sign in (HTTP Basic or a Bearer token)")
-        try:
-            key = dest_path(dest)
-        except WorkspaceError as err:
-            raise RuntimeError(err.message) from None
-    async_query.run(job)
-    if key is not None:
-        _save_job_result(job, key)
-
-
-def run_saving_async(job) -> None:
-    """Executor of the saving endpoint's async jobs: the query, and its result kept in
-    ``tap/`` (or at ``DEST``)."""
-    from tap_catalog import async_query, formats
-
-    dest = _dest_value(job.parameters)
-    async_query.run(job)
-    fmt = job.parameters.get("responseformat") or job.parameters.get("format")
-    extension = formats.lookup(fmt).extension
-    _save_job_result(job, dest_path(dest) if dest else f"{SAVED_FOLDER}/{_stamp()}-{job.id}.{extension}")
-
-
 # -- the saving endpoint ------------------------------------------------------------------------
 def _pop_user(endpoint, values):
     if endpoint and endpoint.split(".", 1)[0] in _SAVING_BLUEPRINTS and values is not None:
@@ -206,16 +203,15 @@ def _only_its_user():
     return None
 
 
-def init_app(app) -> None:
-    """Serve the saving endpoint: TAP's blueprint again, under ``/users/{name}/tap``,
-    with an async job list of its own."""
-    from tap_catalog import http as tap_http
-
+def init_app(app, workspaces: Workspaces, result_sinks: ResultSinks) -> None:
+    """Keep TAP's results in ``workspaces`` (a sink in TAP's ``result_sinks``), and serve the saving endpoint: TAP's
+    blueprint again, under ``/users/{name}/tap``, with an async job list of its own."""
+    result_sinks.register("workspace", WorkspaceSink(workspaces))
     app.url_value_preprocessor(_pop_user)
     app.url_defaults(_add_user)
     app.before_request(_only_its_user)
     app.register_blueprint(tap_http.bp, url_prefix=SAVING_PREFIX, name="tap_saving")
-    mount(app, JobList("tap-saving", "workspace.tap_saving:run_saving_async",
+    mount(app, JobList(SAVING_JOBLIST, tap_http.EXECUTOR,
                        title="TAP asynchronous queries kept in the workspace", case_insensitive=True,
                        error_document=tap_http.error_document),
           SAVING_PREFIX + "/async", name="tap_saving_async")

@@ -109,7 +109,7 @@ def workspace_for(owner: str) -> Workspace:
         raise auth.AuthError("VOSpace needs signing in (HTTP Basic with your user name and token, or a Bearer token)")
     if owner != user.name:
         raise vx.VOSpaceError(404, "NodeNotFound", f"no node {owner}/…")
-    return Workspace.for_user(current_app, user.name)
+    return current_app.extensions["workspaces"].for_user(user.name)
 
 
 # -- nodes ------------------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def get_node(path):
     except ValueError:
         raise vx.VOSpaceError(400, "InvalidArgument", "limit must be an integer")
     if path.strip("/") == "":
-        ws = Workspace.for_user(current_app, user.name)
+        ws = current_app.extensions["workspaces"].for_user(user.name)
         own = vx.Node(node_uri(auth_name, user.name), "vos:ContainerNode", _properties(ws, None, ws.quota()), [])
         return _xml(vx.node_document(vx.Node(root_uri(auth_name), "vos:ContainerNode", [], [own]), detail))
     owner, _, key = path.partition("/")
@@ -348,11 +348,12 @@ def perform(ws: Workspace, transfer: vx.Transfer, base: str, auth_name: str, con
 
 
 def run_transfer(job) -> None:
-    """Executor of ``/vospace/transfers`` jobs, in an RQ work horse."""
-    ws = Workspace.for_user(current_app, job.owner)
+    """Executor of ``/vospace/transfers`` jobs, in an RQ work horse (``job`` is a
+    ``uws.JobContext``: its services give the workspaces and the fetch configuration)."""
+    ws = job.services.workspaces.for_user(job.owner)
     transfer = vx.parse_transfer(job.parameters["transfer"].encode())
     try:
-        details = perform(ws, transfer, job.parameters["base_url"], job.parameters["authority"], current_app.config)
+        details = perform(ws, transfer, job.parameters["base_url"], job.parameters["authority"], job.services.config)
     except WorkspaceError as err:
         raise RuntimeError(f"{FAULTS.get(err.status, 'InternalFault')}: {err.message}") from None
     except vx.VOSpaceError as err:

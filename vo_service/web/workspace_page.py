@@ -36,7 +36,7 @@ def _crumbs(path: str) -> list[tuple[str, str]]:
 
 def _workspace() -> Workspace | None:
     user = auth.current_user()
-    return Workspace.for_user(current_app, user.name) if user else None
+    return current_app.extensions["workspaces"].for_user(user.name) if user else None
 
 
 @bp.get("/ui/workspace/", defaults={"path": ""})
@@ -71,7 +71,7 @@ def preview(path):
     kind, hdus, error = preview_kind(entry["name"]), None, None
     if kind != "image":
         try:
-            hdus = fitspreview.preview(local)
+            hdus = fitspreview.preview(local, limit=int(current_app.config["HERA_FITS_DECOMPRESSED_MAX"]))
             kind = "fits"
         except (ValueError, OSError) as err:
             error = str(err)
