@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from vo_service import users
+from accounts import users
 
 from . import query
 

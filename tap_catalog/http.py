@@ -12,9 +12,9 @@ from flask import Blueprint, Flask, Response, current_app, g, request, stream_wi
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from accounts import auth
 from uws import JobList
 from uws.binding import mount, upload_name_problem
-from vo_service import auth
 from workspace import tap_saving
 
 from . import formats, query, vosi

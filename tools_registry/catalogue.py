@@ -15,6 +15,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from accounts import users
+
 _QUERY = re.compile(r"^\s*select\s", re.IGNORECASE)
 
 
@@ -33,7 +35,6 @@ def check(text: str) -> None:
 
 
 def _groups(engine, owner: str | None) -> frozenset[str] | None:
-    from vo_service import users
     if owner is None:
         return None
     user = users.get_user(engine, owner)

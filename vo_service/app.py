@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 import tap_catalog.http
 import tools_registry.http
 import workspace
+from accounts import auth, users
 from fetching import FetchPolicy
 from tap_catalog import database as catalog_database, tap_schema
 from tap_catalog.database import make_engine
@@ -21,7 +22,7 @@ from uws import JobManager, Limits, UWSError
 from uws.store import JobStore
 from uws.waiting import PhaseWatch
 
-from . import auth, config as configuration, users, web
+from . import config as configuration, web
 from .multipart_boundary import QuotedBoundary
 from .proxies import TrustedProxies
 

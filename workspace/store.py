@@ -19,6 +19,8 @@ from typing import BinaryIO, Iterable
 
 from sqlalchemy.exc import IntegrityError
 
+from accounts import users
+
 from . import records
 from .paths import PathError, check_new_name, name_of, normalize, parent_of
 from .storage import LocalStorage, Stat, Storage, StorageError, Upload
@@ -101,8 +103,6 @@ class Workspace:
         """The workspace of user ``owner`` of the Flask ``app``: under
         ``HERA_DATA_DIR/workspaces/{owner}``, quota from the user's record or the
         configured defaults."""
-        from vo_service import users
-
         if not owner:
             raise WorkspaceError(401, "a workspace belongs to a signed-in user")
         if not users.NAME_PATTERN.match(owner):

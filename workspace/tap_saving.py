@@ -24,9 +24,9 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, jsonify, request
 
+from accounts import auth
 from uws import JobList
 from uws.binding import mount
-from vo_service import auth
 
 from .store import Workspace, WorkspaceError
 
