@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 SERVER = r"""
 import json
 from werkzeug.serving import make_server
-from vo_service import create_app, users
+from accounts import users
+from vo_service import create_app
 from vo_service.app import init_database
 
 app = create_app()

@@ -108,7 +108,8 @@ class Backend:
 def load(backend: Backend, rows: int) -> tuple[float, str, str]:
     """Load the windows; returns the seconds, and the token and group of a user who is a
     member of the group of a private window in the Crab cone."""
-    from vo_service import create_app, users
+    from accounts import users
+    from vo_service import create_app
     from vo_service.app import init_database
     app = create_app({"HERA_DATA_DIR": str(backend.workdir / "data"), "HERA_DATABASE_URL": backend.url})
     init_database(app)

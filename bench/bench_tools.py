@@ -73,10 +73,11 @@ def main():
     parser.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args()
 
+    from accounts import users
     from tools_registry.ftools.fstatistic import fstatistic
     from uws import JobList
     from uws.binding import mount
-    from vo_service import create_app, users
+    from vo_service import create_app
     from vo_service.app import init_database
 
     data = Path(tempfile.mkdtemp(prefix="hera-bench-tools-"))

@@ -36,8 +36,9 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    from accounts import users
     from tap_catalog import demo
-    from vo_service import create_app, users
+    from vo_service import create_app
     from vo_service.app import init_database
 
     with tempfile.TemporaryDirectory() as tmp:

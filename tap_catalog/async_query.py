@@ -10,7 +10,7 @@ else a result goes, such as ``DEST=``) are the job context's ``services``.
 """
 from __future__ import annotations
 
-from vo_service import users
+from accounts import users
 
 from . import query
 

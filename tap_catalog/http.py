@@ -13,9 +13,9 @@ from flask import Blueprint, Flask, Response, current_app, g, render_template, r
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from accounts import auth
 from uws import JobList
 from uws.binding import mount, upload_name_problem
-from vo_service import auth
 
 from . import formats, query, vosi
 from .examples import examples_document

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from vo_service.auth import SECURITY_METHODS
+from accounts.auth import SECURITY_METHODS
 
 from . import formats
 from .tableset import Table, TableSet

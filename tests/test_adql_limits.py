@@ -99,7 +99,7 @@ def test_too_deep_on_async_ends_the_job_in_error(client, worker):
 
 @pytest.fixture
 def alice(app):
-    from vo_service import users
+    from accounts import users
     name = f"alice{uuid.uuid4().hex[:8]}"  # the PostgreSQL database lasts the whole session
     return {"Authorization": "Bearer " + users.add_user(app.extensions["hera"].engine, name, ["integral"])}
 

@@ -32,7 +32,7 @@ def config(config_on_both_databases):
 def carol(app):
     """A signed-in user (anonymous jobs are listed to nobody), new in each test: the
     PostgreSQL database lasts the whole session."""
-    from vo_service import users
+    from accounts import users
     return {"Authorization": "Bearer " + users.add_user(app.extensions["hera"].engine,
                                                         f"carol{uuid.uuid4().hex[:8]}")}
 

@@ -42,9 +42,10 @@ TESTS = Path(__file__).resolve().parent
 SERVER = r"""
 import json
 from werkzeug.serving import make_server
+from accounts import users
 from uws import JobList
 from uws.binding import mount
-from vo_service import create_app, users
+from vo_service import create_app
 from vo_service.app import init_database
 
 app = create_app()
@@ -121,7 +122,7 @@ def shared(tmp_path_factory, redis_url):
 def new_user(shared, **quota) -> tuple[str, str, str]:
     """A new user of the shared service: ``(url, token, name)``."""
     from tap_catalog.database import make_engine
-    from vo_service import users
+    from accounts import users
     url, database = shared
     engine = make_engine(database)
     name = f"u{uuid.uuid4().hex[:10]}"
@@ -258,7 +259,7 @@ def test_global_options_may_also_follow_the_command_name():
 
 def test_issued_tokens_cannot_be_taken_for_an_option_and_older_ones_pass_with_equals(tmp_path):
     from sqlalchemy import create_engine
-    from vo_service import users
+    from accounts import users
     engine = create_engine(f"sqlite:///{tmp_path / 'users.db'}")
     users.metadata.create_all(engine)
     issued = [users.add_user(engine, f"u{i}") for i in range(20)] + [users.renew_token(engine, "u0")]

@@ -134,7 +134,7 @@ def config(config):
 
 
 def test_a_tool_job_on_a_bomb_ends_in_error_naming_the_limit(app, client, worker):
-    from vo_service import users
+    from accounts import users
 
     token = users.add_user(app.extensions["hera"].engine, "alice")
     headers = {"Authorization": f"Bearer {token}"}

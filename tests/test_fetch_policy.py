@@ -21,9 +21,10 @@ import pytest
 import requests
 from lxml import etree
 
+from accounts import users
 from fetching import FetchError, FetchPolicy, FetchRefused, FetchTooLarge, checked_session, download
 from fetching import addresses, policy as fetch_policy, urls
-from vo_service import config as configuration, users
+from vo_service import config as configuration
 
 LISTED = FetchPolicy.from_config({"HERA_FETCH_ALLOW": "127.0.0.1"})
 NOTHING_LISTED = FetchPolicy.from_config({})

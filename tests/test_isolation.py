@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from accounts import users
 from tap_catalog import demo
-from vo_service import users
 
 MiB = 1 << 20
 SECRET = b"alice's unpublished light curve"

@@ -16,8 +16,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from sqlalchemy import text
 
+from accounts import users
 from tap_catalog import adql, demo, ingest, row_access
-from vo_service import users
 
 from conftest import wait_for
 from schemas import assert_valid

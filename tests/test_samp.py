@@ -17,8 +17,8 @@ from astropy.io import fits
 from astropy.samp import SAMPHubServer, SAMPIntegratedClient
 from astropy.table import Table
 
+from accounts import users
 from conftest import REPO, wait_for
-from vo_service import users
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import requests
 from astropy.io import votable
 from lxml import etree
 
+from accounts import users
 from schemas import assert_valid
 from tap_catalog import demo
-from vo_service import users
 
 ROWS, SEED = 300, 11
 MiB = 1 << 20

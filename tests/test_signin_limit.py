@@ -12,9 +12,10 @@ import urllib.request
 
 import pytest
 
+from accounts import users
 from hera.errors import HeraError
 from hera.transport import Transport, retry_after
-from vo_service import create_app, users
+from vo_service import create_app
 
 FAILURES = 3
 

@@ -21,10 +21,10 @@ import pytest
 from astropy.io import votable
 from lxml import etree
 
+from accounts import users
 from fetching import FetchPolicy
 from schemas import SCHEMAS, assert_valid
 from tap_catalog import demo, ingest
-from vo_service import users
 
 from conftest import wait_for
 import known_windows

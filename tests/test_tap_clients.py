@@ -13,8 +13,8 @@ import pytest
 import requests
 from astropy.table import Table
 
+from accounts import users
 from tap_catalog import demo
-from vo_service import users
 
 ROWS, SEED = 400, 8  # seed 8: its 400 rows hold private windows (seed 7's no longer do since the demo's calibration)
 CONE = ("SELECT scw_id, ra, dec, good_isgri FROM integral.scw "

@@ -103,7 +103,7 @@ def config(config, tmp_path):
 
 @pytest.fixture
 def alice(app):
-    from vo_service import users
+    from accounts import users
     token = users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
     return {"Authorization": "Bearer " + token}
 
@@ -463,7 +463,7 @@ def test_aborting_a_command_job_kills_the_program(client, alice, tmp_path, worke
 
 def test_an_output_beyond_the_quota_ends_the_job_in_error_and_is_not_stored(app, client, tmp_path, rate_values,
                                                                           worker):
-    from vo_service import users
+    from accounts import users
     data = fits_bytes(tmp_path, rate_values)
     token = users.add_user(app.extensions["hera"].engine, "carol", [], quota_bytes=len(data) + 1000)
     carol = {"Authorization": "Bearer " + token}
@@ -502,7 +502,8 @@ def test_fmerge_takes_a_list_of_inputs_or_an_ftools_list_file(client, alice, spa
 def test_reuse_and_provenance_on_postgresql(config, postgres_database_url, tmp_path, rate_values):
     """The reuse lookup reads the job table's JSON column: the same on PostgreSQL."""
     from conftest import Workers
-    from vo_service import create_app, users
+    from accounts import users
+    from vo_service import create_app
     from vo_service.app import init_database
     settings = {**config, "HERA_DATABASE_URL": postgres_database_url}
     app = create_app(settings)

@@ -40,14 +40,14 @@ def wait_phase(client, job_id, expected, timeout=20, headers=None):
 
 @pytest.fixture
 def alice(app):
-    from vo_service import users
+    from accounts import users
     token = users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
     return {"Authorization": "Bearer " + token}
 
 
 @pytest.fixture
 def bob(app):
-    from vo_service import users
+    from accounts import users
     token = users.add_user(app.extensions["hera"].engine, "bob")
     return {"Authorization": "Basic " + base64.b64encode(f"bob:{token}".encode()).decode()}
 

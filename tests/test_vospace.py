@@ -15,8 +15,8 @@ import pytest
 import requests
 from lxml import etree
 
+from accounts import users
 from schemas import assert_valid
-from vo_service import users
 
 VOS = "http://www.ivoa.net/xml/VOSpace/v2.0"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

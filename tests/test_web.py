@@ -20,10 +20,11 @@ from astropy.coordinates import SkyCoord
 from astropy.io import fits
 from astropy.table import Table
 
+from accounts import users
 from tap_catalog import adql, demo
 from tap_catalog.adql import translate
 from uws import ErrorSummary, Phase, Result
-from vo_service import create_app, users
+from vo_service import create_app
 from vo_service.app import init_database
 from vo_service.web import selection, targets
 from vo_service.web.tools_page import form_fields

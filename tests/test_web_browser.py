@@ -16,8 +16,8 @@ import pytest
 import requests
 from astropy.io.votable import parse_single_table
 
+from accounts import users
 from tap_catalog import demo
-from vo_service import users
 
 import known_windows
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from vo_service import users
+from accounts import users
 from workspace import WorkspaceError
 from workspace.storage import LocalStorage, StorageError
 

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from tap_catalog import adql, query
 from tap_catalog.adql.limits import ParseLimits
-from vo_service import users
+from accounts import users
+
+from accounts import users
 
 _QUERY = re.compile(r"^\s*select\s", re.IGNORECASE)
 

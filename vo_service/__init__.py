@@ -1,4 +1,4 @@
-"""Hera's web service: the application factory, configuration, users and the ``hera`` command."""
+"""Hera's web service: the application factory, configuration, the web pages and the ``hera`` command."""
 
 __all__ = ["create_app"]
 

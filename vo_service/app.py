@@ -7,11 +7,12 @@ from werkzeug.exceptions import HTTPException
 import tap_catalog.http
 import tools_registry.http
 import workspace
+from accounts import auth, users
 from tap_catalog import database as catalog_database, tap_schema
 from uws import UWSError
 from uws.waiting import PhaseWatch
 
-from . import auth, config as configuration, services, users, web
+from . import config as configuration, services, web
 from .multipart_boundary import QuotedBoundary
 from .proxies import TrustedProxies
 

@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from . import users
+from accounts import users
 
 
 def _create_app():

@@ -6,7 +6,7 @@ or networks). On such a connection werkzeug's ``ProxyFix`` takes the client's ad
 from the header, ``HERA_PROXY_HOPS`` entries from its right end (one per proxy of the
 operator's own that appends to it); on any other connection the header is ignored and
 the address is the connection's. The address matters for slowing down failed sign-ins
-(:mod:`vo_service.signin_limit`): a header believed from anyone would let a client
+(:mod:`accounts.signin_limit`): a header believed from anyone would let a client
 give every guess a new address, or block someone else's.
 """
 from __future__ import annotations

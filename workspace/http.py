@@ -22,7 +22,7 @@ import re
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.routing import PathConverter
 
-from vo_service import auth
+from accounts import auth
 
 from . import importing, saving
 from .store import CHUNK, Workspace, WorkspaceError

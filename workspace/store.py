@@ -21,7 +21,7 @@ from typing import BinaryIO, Iterable
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from vo_service import users
+from accounts import users
 
 from . import records
 from .paths import PathError, check_new_name, name_of, normalize, parent_of

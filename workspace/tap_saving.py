@@ -24,13 +24,13 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, jsonify, request
 
+from accounts import auth
 from tap_catalog import http as tap_http
 from tap_catalog.formats import Renderer
 from tap_catalog.query import TapError
 from tap_catalog.sinks import ResultSinks
 from uws import JobList
 from uws.binding import mount
-from vo_service import auth
 
 from .store import Workspace, WorkspaceError, Workspaces
 

@@ -27,9 +27,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from flask import Blueprint, Response, current_app, redirect, request
 
+from accounts import auth
 from uws import JobList
 from uws.binding import mount
-from vo_service import auth
 
 from . import importing
 from . import vospace_xml as vx

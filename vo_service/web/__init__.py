@@ -5,7 +5,7 @@ The pages are server-rendered Jinja templates with a little plain JavaScript (no
 external library, font or CDN). They use the service's own HTTP interfaces, as any
 client would: ``/tap/sync`` for queries, ``/workspace/`` for files, ``/tools/`` for
 tools and the UWS job lists for jobs; the browser signs in once and the session cookie
-(``vo_service.auth``) authenticates both the pages and their script's requests.
+(``accounts.auth``) authenticates both the pages and their script's requests.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import Client
 
-from .. import auth
+from accounts import auth
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/ui/static")

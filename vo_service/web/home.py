@@ -5,8 +5,8 @@ import hmac
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 
-from .. import auth
-from ..signin_limit import TooManyFailures
+from accounts import auth
+from accounts.signin_limit import TooManyFailures
 from .blueprint import bp
 from .local_redirect import local_path
 

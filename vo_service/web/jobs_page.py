@@ -7,9 +7,8 @@ import json
 from flask import abort, current_app, render_template, request, url_for
 from werkzeug.routing import BuildError
 
+from accounts import auth
 from uws import FINAL, Phase
-
-from .. import auth
 from .blueprint import bp, service_json
 
 #: how many jobs the list shows at most

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, url_for
 
+from accounts import auth
 from workspace import Workspace, WorkspaceError
-
-from .. import auth
 from . import fitspreview
 from .blueprint import bp
 

@@ -3,7 +3,7 @@
 HTTP Basic is what TOPCAT, STILTS and browsers send. Requests without credentials are
 anonymous and reach public data; wrong credentials are refused, never downgraded to
 anonymous, so that a typing error does not silently hide a user's private data. Repeated
-wrong credentials from one address are slowed down (:mod:`vo_service.signin_limit`).
+wrong credentials from one address are slowed down (:mod:`accounts.signin_limit`).
 
 The web pages sign in with a token once and then ride on a session: Flask's signed
 session cookie (``HERA_SECRET_KEY``) holds the user's name and the SHA-256 digest of the
@@ -124,7 +124,7 @@ def _session_user() -> users.User | None:
 
 def sign_in(token: str) -> users.User | None:
     """Open a session for the holder of ``token`` (a fresh session: new CSRF token).
-    Raises :class:`~vo_service.signin_limit.TooManyFailures` while this address is slowed
+    Raises :class:`~accounts.signin_limit.TooManyFailures` while this address is slowed
     down for failing too often."""
     signin_limit.check()
     user = users.authenticate(current_app.extensions["hera"].engine, token.strip())
