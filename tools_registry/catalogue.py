@@ -13,11 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from accounts import users
 from tap_catalog import adql, query
 from tap_catalog.adql.limits import ParseLimits
-from accounts import users
-
-from accounts import users
 
 _QUERY = re.compile(r"^\s*select\s", re.IGNORECASE)
 
