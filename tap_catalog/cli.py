@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import ScriptInfo
 
 # ingest and demo are imported by their commands: they need astropy (integral.time), which
 # every `hera` command, the client's included, would otherwise load at start
@@ -40,9 +42,6 @@ def _app_database_url() -> str | None:
 def _app_setting(key: str):
     """A setting of the Flask app: the current one, or the one the ``hera`` command would
     build (its ScriptInfo); None without an app."""
-    from flask import current_app
-    from flask.cli import ScriptInfo
-
     try:
         return current_app.config.get(key)
     except RuntimeError:  # outside an application context
@@ -99,7 +98,7 @@ def ingest(database_url, files, progress, proprietary_days):
     """Load science windows from FILES (FITS, CSV or VOTable: HEASARC's intscw or ISDC's
     rev3 scw table, as the archives give them) in one transaction; a science window already
     present is replaced by a newer scw_ver and completed by the same one."""
-    from .ingest import IngestError, ingest as ingest_files
+    from .ingest import IngestError, ingest as ingest_files  # heavy (astropy): loaded by this command only
 
     tableset = TableSet.load()
     engine = _engine(database_url)
@@ -122,7 +121,7 @@ def ingest(database_url, files, progress, proprietary_days):
 def refresh(database_url):
     """Recompute integral.revolution's totals from the science windows everyone may see
     now; run it daily (cron) so that windows past their public date are counted."""
-    from .ingest import refresh_revolutions
+    from .ingest import refresh_revolutions  # heavy (astropy): loaded by this command only
 
     engine = _engine(database_url)
     with engine.begin() as conn:
@@ -144,7 +143,7 @@ def demo_command(database_url, rows, seed, csv_path, append, progress):
     """Generate a realistic INTEGRAL catalogue of ROWS science windows, the same for the
     same --rows and --seed on every machine; load it (replacing the catalogue's windows
     unless --append) or write it as CSV."""
-    from . import demo
+    from . import demo  # heavy (astropy, the generator): loaded by this command only
 
     if csv_path is not None:
         if str(csv_path) == "-":

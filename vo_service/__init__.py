@@ -7,6 +7,6 @@ def __getattr__(name):
     # imported on first use, not with the package: the web server process
     # (vo_service.web_server) must import nothing of the application before gevent patches
     if name == "create_app":
-        from .app import create_app
+        from .app import create_app  # on first use, after gevent has patched (see above)
         return create_app
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

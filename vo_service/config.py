@@ -5,6 +5,7 @@ are parsed as JSON where they look like it (numbers, booleans, lists), as Flask 
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -96,7 +97,6 @@ def load(overrides: dict | None = None) -> dict:
 
     Keys are returned with the ``HERA_`` prefix, as Flask stores them.
     """
-    import json
 
     config = {f"HERA_{k}": v for k, v in DEFAULTS.items()}
     for key, raw in os.environ.items():

@@ -17,7 +17,9 @@ quota also carries ``Warning: 299 hera "…"``. Errors are ``{"error": "…"}``.
 from __future__ import annotations
 
 import base64
+import posixpath
 import re
+from email.utils import formatdate
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from werkzeug.routing import PathConverter
@@ -206,7 +208,6 @@ def send(ws: Workspace, path: str, st) -> Response:
 
 
 def _http_date(mtime_ns: int) -> str:
-    from email.utils import formatdate
     return formatdate(mtime_ns / 1e9, usegmt=True)
 
 
@@ -218,7 +219,6 @@ _MEDIA_TYPES = {".fits": "application/fits", ".fit": "application/fits", ".fts":
 
 
 def _media_type(path: str) -> str:
-    import posixpath
     return _MEDIA_TYPES.get(posixpath.splitext(path.lower())[1], "application/octet-stream")
 
 

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -440,10 +441,9 @@ def _in_native_thread(fn, *args):
     global _THREADS
     monkey = sys.modules.get("gevent.monkey")  # gevent patches only if it was imported
     if monkey is not None and monkey.is_module_patched("threading"):
-        from gevent import get_hub
+        from gevent import get_hub  # only under gevent, which this module never imports itself
         return get_hub().threadpool.spawn(fn, *args).get
     if _THREADS is None:
-        from concurrent.futures import ThreadPoolExecutor
         _THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="hera-workspace-writer")
     return _THREADS.submit(fn, *args).result
 

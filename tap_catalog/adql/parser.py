@@ -8,6 +8,7 @@ building, and reported as :class:`ADQLSyntaxError` like any other syntax error.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 from typing import Iterable
@@ -425,8 +426,7 @@ class _Builder(Transformer):
 
 
 def _replace(node, **changes):
-    from dataclasses import replace
-    return replace(node, **changes)
+    return dataclasses.replace(node, **changes)
 
 
 def _name_error(name: ast.QualifiedName, message: str) -> ADQLSyntaxError:

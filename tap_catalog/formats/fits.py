@@ -152,7 +152,7 @@ class FITSRenderer(Renderer):
 
 
 def _primary_header() -> bytes:
-    from astropy.io import fits
+    from astropy.io import fits  # heavy: loaded by the first FITS result, not by every TAP process
 
     return fits.PrimaryHDU().header.tostring(padding=True).encode("ascii")
 

@@ -111,6 +111,7 @@ def _python(value):
 
 def read_upload(fileobj: BinaryIO, max_bytes: int) -> tuple[list[Column], list[tuple]]:
     """The first table of an uploaded VOTable as (columns, rows); raises UploadError."""
+    # heavy: loaded by the first upload, not by every TAP process
     from astropy.io.votable import parse
     from astropy.io.votable.exceptions import VOWarning
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import Client
 
@@ -100,7 +100,6 @@ def page_headers(response):
 @bp.errorhandler(HTTPException)
 def page_error(err: HTTPException):
     """Errors of the pages are pages too (the service's interfaces answer in plain text)."""
-    from flask import render_template
 
     # the exception's own headers stay (Retry-After of a 429, Allow of a 405)
     headers = [(k, v) for k, v in err.get_headers() if k.lower() != "content-type"]

@@ -65,7 +65,7 @@ def is_fits(start: bytes) -> bool:
 
 def _header(f: BinaryIO, index: int):
     """The next header of ``f`` (None at the end of the file), read up to its END card."""
-    from astropy.io import fits
+    from astropy.io import fits  # heavy: loaded by the first preview, not by every web process
 
     blocks = []
     while len(blocks) < MAX_HEADER_BLOCKS:
@@ -203,7 +203,7 @@ def _compressed_preview(path: Path, kind: str, limit: int | None) -> list[HDUPre
 
 
 def _first_rows(path: Path, hdus: list[HDUPreview], tables: list[int], rows: int) -> None:
-    from astropy.io import fits
+    from astropy.io import fits  # heavy: see _header
 
     with fits.open(path, memmap=True, lazy_load_hdus=True) as hdulist:
         for index in tables:
