@@ -1,4 +1,9 @@
-"""Hera's web service: the application factory, configuration, the web pages and the ``hera`` command."""
+"""Hera's composition root: the application factory, the services built from the
+configuration (one construction for the web processes and the workers), the ``hera``
+command, the web pages and the web server.
+
+The top layer: it may import every other package, and none imports it.
+"""
 
 __all__ = ["create_app"]
 
