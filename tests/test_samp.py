@@ -46,7 +46,7 @@ def hera_samp(hub, live_server, token, tmp_path):
     env = {**os.environ, "HOME": str(home), "SAMP_HUB": f"std-lockurl:file://{lockfile}",
            "HERA_URL": live_server, "HERA_TOKEN": token, "XDG_CONFIG_HOME": str(home / ".config")}
     log = open(tmp_path / "hera-samp.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "vo_service.cli", "samp"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "hera", "samp"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     yield proc, log
     proc.terminate()
@@ -151,6 +151,6 @@ def test_a_refusal_by_the_service_is_answered_as_a_samp_error(sender, hera_samp,
 def test_hera_samp_without_a_hub_says_so(tmp_path, live_server, token):
     env = {**os.environ, "HOME": str(tmp_path), "SAMP_HUB": f"std-lockurl:file://{tmp_path / 'none.lock'}",
            "HERA_URL": live_server, "HERA_TOKEN": token}
-    out = subprocess.run([sys.executable, "-m", "vo_service.cli", "samp"], cwd=REPO, env=env,
+    out = subprocess.run([sys.executable, "-m", "hera", "samp"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "SAMP" in out.stderr
