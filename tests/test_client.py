@@ -866,6 +866,26 @@ def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_pat
 
 
 # -- install footprint ----------------------------------------------------------------
+def test_the_client_imports_the_standard_library_only_but_in_its_extras():
+    """Every module of client/hera imports the standard library and hera; astropy only in
+    tables.py (the extra 'tables'), pyvo only in samp.py (the extra 'samp') and in
+    Client.tap() (pyvo's TAPService, with a requests session of pyvo's)."""
+    import ast
+    extras = {"tables.py": {"astropy"}, "samp.py": {"pyvo"}, "client.py": {"pyvo", "requests"}}
+    beyond = {}
+    for module in sorted((REPO / "client" / "hera").glob("*.py")):
+        imported = set()
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+        others = imported - set(sys.stdlib_module_names) - {"hera"} - extras.get(module.name, set())
+        if others:
+            beyond[module.name] = sorted(others)
+    assert beyond == {}
+
+
 def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, account, here):
     """A fresh venv (without pip) holding only the client: under 10 MB in total, no
     Flask, click or astropy in it, and it runs a tool on the service."""
