@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -32,7 +31,7 @@ import requests
 from astropy.io import fits
 from lxml import etree
 
-from conftest import REPO
+from conftest import REPO, free_port
 
 CLIENT = REPO / "client"
 SERVER_PACKAGES = ("vo_service", "uws", "tap_catalog", "tools_registry", "workspace", "fetching", "integral")
@@ -150,12 +149,6 @@ def test_the_installed_server_runs_its_command_through_the_clients_hera(installe
     assert version.stdout.strip() == "hera 0.1.0"
     listing = run([str(installed / "bin" / "hera"), "--help"], env=env, cwd=tmp_path).stdout
     assert "\n  serve " in listing and "\n  samp " in listing and "\n  run " in listing
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fits_table(values) -> bytes:

@@ -8,7 +8,6 @@ import http.server
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from astropy.io import fits
 from astropy.samp import SAMPHubServer, SAMPIntegratedClient
 from astropy.table import Table
 
-from conftest import REPO, wait_for
+from conftest import REPO, serve_http, wait_for
 from vo_service import users
 
 
@@ -120,18 +119,13 @@ def test_fits_tables_and_images_over_http_are_stored(sender, hera_samp, tmp_path
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve_http(Files) as base:
         reply = sender.ecall_and_wait(client_id, "image.load.fits", "30", url=f"{base}/ima.fits")
         assert reply["samp.status"] == "samp.ok" and reply["samp.result"]["path"] == "samp/ima.fits"
         # a notification has no reply: the file simply appears
         sender.enotify(client_id, "table.load.fits", url=f"{base}/lc.fits", **{"table-id": "lc"})
         stored = wait_for(lambda: (r := workspace(live_server, token, "samp/lc.fits")).status_code == 200 and r,
                           timeout=20)
-    finally:
-        server.shutdown()
     assert hashlib.sha256(stored.content).hexdigest() == hashlib.sha256(table.read_bytes()).hexdigest()
     assert workspace(live_server, token, "samp/ima.fits").content == image.read_bytes()
 
