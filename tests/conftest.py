@@ -1,4 +1,5 @@
-"""Shared fixtures: a service on a temporary data directory, real Redis, real RQ workers.
+"""Shared fixtures: a service on a temporary data directory, real Redis, real RQ workers,
+its users (alice), demo catalogues, and HTTP servers standing for remote hosts.
 
 Redis is the one at 127.0.0.1:6379 (``.ci/run`` starts it when it does not answer);
 each test session uses its own queue name, so parallel runs do not take each other's
@@ -6,8 +7,11 @@ jobs. PostgreSQL tests use database ``test`` at 127.0.0.1:5432.
 """
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -16,8 +20,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 from redis import Redis
 from werkzeug.serving import make_server
+
+import known_windows
+from tap_catalog import demo
+from accounts import users
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -73,6 +82,61 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# -- users -------------------------------------------------------------------------------
+@pytest.fixture
+def alice(app):
+    """Request headers of user alice (group integral), with her API token as a Bearer
+    token. A module whose alice is something else (a token, a signed-in session) says so
+    with a fixture of its own."""
+    token = users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
+    return {"Authorization": "Bearer " + token}
+
+
+def session_of(name: str, token: str, root: str):
+    """A requests session signed in as ``name`` (HTTP Basic with the API token), with the
+    service's URL as its ``root``."""
+    s = requests.Session()
+    s.auth = (name, token)
+    s.root = root
+    return s
+
+
+# -- catalogues --------------------------------------------------------------------------
+def load_demo(app, rows: int, seed: int) -> int:
+    """Replace the app's catalogue by ``rows`` demo science windows made with ``seed``."""
+    hera = app.extensions["hera"]
+    return demo.load(hera.engine, hera.tableset, demo.generate(rows, seed), replace=True)
+
+
+@pytest.fixture
+def demo_catalogue(app):
+    """5000 demo windows and the known Crab, Galactic Centre and Cyg X-1 ones
+    (tests/known_windows.py) that the web tests select: the demo holds them only by chance."""
+    hera = app.extensions["hera"]
+    return (demo.load(hera.engine, hera.tableset, demo.generate(5000, seed=7))
+            + known_windows.load(hera.engine, hera.tableset))
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then closed again)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- remote hosts ------------------------------------------------------------------------
+@contextlib.contextmanager
+def serve_http(handler):
+    """An HTTP server on 127.0.0.1 with ``handler`` (a remote archive, a sender's files, a
+    flaky service), in a thread while the block runs; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
 
 
 class Workers:

@@ -51,11 +51,9 @@ NESTINGS = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request, config):
-    if request.param == "postgresql":
-        config = {**config, "HERA_DATABASE_URL": request.getfixturevalue("postgres_database_url")}
-    return config
+@pytest.fixture
+def config(config_on_both_databases):
+    return config_on_both_databases
 
 
 def error_text(data: bytes) -> str:

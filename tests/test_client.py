@@ -19,7 +19,6 @@ import socket
 import stat
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -32,6 +31,8 @@ from hera import cli
 from hera.batch import State, Task, read_tasks
 from hera.errors import HeraError
 from hera.script import WorkspacePath, bind, line_arguments, parse_script, temporaries
+
+from conftest import free_port, serve_http
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
@@ -338,11 +339,8 @@ class Flaky(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def flaky():
     Flaky.plan, Flaky.seen = [], []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", Flaky
-    server.shutdown()
+    with serve_http(Flaky) as base:
+        yield base, Flaky
 
 
 def test_5xx_answers_are_retried_with_backoff_until_the_service_answers(flaky, capsys):
@@ -403,13 +401,8 @@ class Cutting(http.server.BaseHTTPRequestHandler):
 
 def test_a_download_broken_midway_resumes_with_a_range_request(tmp_path, capsys):
     Cutting.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Cutting)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        status, _, err = hera_cmd(capsys, "--url", f"http://127.0.0.1:{server.server_port}", "ws", "get",
-                                  "data/rate.fits", str(tmp_path / "rate.fits"))
-    finally:
-        server.shutdown()
+    with serve_http(Cutting) as base:
+        status, _, err = hera_cmd(capsys, "--url", base, "ws", "get", "data/rate.fits", str(tmp_path / "rate.fits"))
     assert status == 0, err
     assert (tmp_path / "rate.fits").read_bytes() == Cutting.data
     half = len(Cutting.data) // 2
@@ -419,9 +412,7 @@ def test_a_download_broken_midway_resumes_with_a_range_request(tmp_path, capsys)
 
 
 def test_network_failures_are_retried_then_reported_in_one_line(capsys):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()
     status, _, err = hera_cmd(capsys, "--url", f"http://127.0.0.1:{port}", "ws", "ls")
     assert status == 1
     lines = err.splitlines()
@@ -837,9 +828,7 @@ def test_the_server_command_forwards_the_client_commands(tmp_path):
     failed = subprocess.run(server_cli + ["query", "SELECT 1"], env=env, capture_output=True, text=True, cwd=tmp_path)
     assert failed.returncode == 1 and failed.stderr.strip().startswith("hera: error: no service URL")
     # the client's global options, after the command's name, pass through the server's command
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{free_port()}"
     aimed = subprocess.run(server_cli + ["jobs", "--url", closed, "list"], env=env, capture_output=True, text=True,
                            cwd=tmp_path)
     assert aimed.returncode == 1 and aimed.stderr.strip() == f"hera: error: cannot reach {closed}: [Errno 111] Connection refused"
@@ -848,9 +837,7 @@ def test_the_server_command_forwards_the_client_commands(tmp_path):
 def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_path):
     """The one name both sides have: the server's registry without a service URL or
     with --local, the service's tools over HTTP once HERA_URL (or a login) is set."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{s.getsockname()[1]}"
+    closed = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "HERA_RETRIES": "0"}
     env.pop("HERA_URL", None)
 
@@ -867,6 +854,26 @@ def test_hera_tools_is_the_local_registry_unless_a_service_is_configured(tmp_pat
 
 
 # -- install footprint ----------------------------------------------------------------
+def test_the_client_imports_the_standard_library_only_but_in_its_extras():
+    """Every module of client/hera imports the standard library and hera; astropy only in
+    tables.py (the extra 'tables'), pyvo only in samp.py (the extra 'samp') and in
+    Client.tap() (pyvo's TAPService, with a requests session of pyvo's)."""
+    import ast
+    extras = {"tables.py": {"astropy"}, "samp.py": {"pyvo"}, "client.py": {"pyvo", "requests"}}
+    beyond = {}
+    for module in sorted((REPO / "client" / "hera").glob("*.py")):
+        imported = set()
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+        others = imported - set(sys.stdlib_module_names) - {"hera"} - extras.get(module.name, set())
+        if others:
+            beyond[module.name] = sorted(others)
+    assert beyond == {}
+
+
 def test_the_client_installs_alone_in_under_10_mb_and_runs_tools(tmp_path, account, here):
     """A fresh venv (without pip) holding only the client: under 10 MB in total, no
     Flask, click or astropy in it, and it runs a tool on the service."""

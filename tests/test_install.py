@@ -1,7 +1,9 @@
 """Install as users install: the sdist and the wheel built from it hold every file of the
 packages (the ADQL grammar, TOML declarations, schemas, templates, static files), and the
-wheel, installed into a fresh virtual environment outside the source tree, serves a TAP
-query, a tool job and a workspace upload with ``hera serve`` on its embedded defaults.
+wheel, installed into a fresh virtual environment outside the source tree with the
+client's (hera-client, on which it depends), serves a TAP query, a tool job and a
+workspace upload with ``hera serve`` on its embedded defaults. The client's wheel alone
+gives the ``hera`` command and nothing of the server.
 
 Every other test runs on the editable install of the checkout, where a file missing from
 the package data is still found; only this one sees what ``pip install .`` gives a user.
@@ -10,11 +12,11 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
@@ -29,21 +31,23 @@ import requests
 from astropy.io import fits
 from lxml import etree
 
-from conftest import REPO
+from conftest import REPO, free_port
 
+CLIENT = REPO / "client"
+SERVER_PACKAGES = ("vo_service", "uws", "tap_catalog", "tools_registry", "workspace", "fetching", "integral")
 pytestmark = pytest.mark.timeout(900)
 UWS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0"}
 
 
-def package_files() -> list[Path]:
-    """Every file of the packages that pyproject.toml's [tool.setuptools.packages.find]
-    selects, relative to the source tree (Python byte code aside)."""
-    find = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+def package_files(project: Path = REPO) -> list[Path]:
+    """Every file of the packages that ``project``'s pyproject.toml selects
+    ([tool.setuptools.packages.find]), relative to ``project`` (Python byte code aside)."""
+    find = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     files = []
-    for where in find["where"]:
-        for top in sorted((REPO / where).iterdir()):
+    for where in find.get("where", ["."]):
+        for top in sorted((project / where).iterdir()):
             if (top / "__init__.py").is_file() and any(fnmatch.fnmatch(top.name, p) for p in find["include"]):
-                files += [p.relative_to(REPO) for p in top.rglob("*")
+                files += [p.relative_to(project) for p in top.rglob("*")
                           if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
     return files
 
@@ -63,16 +67,14 @@ def run(args, **kw):
     return done
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory):
-    """The sdist and the wheel that ``python -m build`` makes from it (the wheel is built
-    from the unpacked sdist, so it holds only what the sdist carries). Built from a copy
-    of the packages: the build writes into its source tree, which is not this checkout."""
-    top = tmp_path_factory.mktemp("build")
+def build(project: Path, top: Path) -> tuple[Path, Path]:
+    """The sdist of ``project`` and the wheel that ``python -m build`` makes from it (the
+    wheel is built from the unpacked sdist, so it holds only what the sdist carries). Built
+    from a copy of the packages: the build writes into its source tree, not this checkout."""
     source = top / "source"
-    for relative in package_files() + [Path("pyproject.toml"), Path("README.md")]:
+    for relative in package_files(project) + [Path("pyproject.toml"), Path("README.md")]:
         (source / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / relative, source / relative)
+        shutil.copy2(project / relative, source / relative)
     run([sys.executable, "-m", "build", "--outdir", str(top / "dist"), str(source)], env=clean_env(), timeout=600)
     sdist, = (top / "dist").glob("*.tar.gz")
     wheel, = (top / "dist").glob("*.whl")
@@ -80,32 +82,73 @@ def dist(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def installed(dist, tmp_path_factory):
-    """A fresh virtual environment (not this one, no system site packages) with the wheel
-    and its dependencies installed by pip, as a user does."""
+def dist(tmp_path_factory):
+    """The server's sdist and wheel."""
+    return build(REPO, tmp_path_factory.mktemp("build"))
+
+
+@pytest.fixture(scope="module")
+def client_dist(tmp_path_factory):
+    """The client's sdist and wheel (client/, the distribution hera-client)."""
+    return build(CLIENT, tmp_path_factory.mktemp("build-client"))
+
+
+@pytest.fixture(scope="module")
+def installed(dist, client_dist, tmp_path_factory):
+    """A fresh virtual environment (not this one, no system site packages) with the wheel,
+    the client's on which it depends, and their dependencies installed by pip, as a user does."""
     venv = tmp_path_factory.mktemp("user") / "venv"
     run([sys.executable, "-m", "venv", str(venv)], env=clean_env(), timeout=120)
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(dist[1])], env=clean_env(), timeout=900)
+    run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(client_dist[1]), str(dist[1])],
+        env=clean_env(), timeout=900)
     return venv
 
 
-def test_every_file_of_the_packages_is_in_the_sdist_and_the_wheel(dist):
-    sdist, wheel = dist
-    expected = package_files()
-    assert Path("tap_catalog/adql/adql.lark") in expected
-    with tarfile.open(sdist) as tar:
-        in_sdist = {Path(*Path(name).parts[1:]) for name in tar.getnames()}
-    with zipfile.ZipFile(wheel) as whl:
-        in_wheel = {Path(name) for name in whl.namelist()}
-    assert [str(f) for f in expected if f not in in_sdist] == []
-    # in the wheel, the client's package sits at the top level (client/hera -> hera)
-    assert [str(f) for f in expected if Path(*f.parts[1:] if f.parts[0] == "client" else f.parts) not in in_wheel] == []
+def test_every_file_of_the_packages_is_in_the_sdist_and_the_wheel(dist, client_dist):
+    for project, (sdist, wheel) in ((REPO, dist), (CLIENT, client_dist)):
+        expected = package_files(project)
+        assert Path("tap_catalog/adql/adql.lark" if project == REPO else "hera/cli.py") in expected
+        with tarfile.open(sdist) as tar:
+            in_sdist = {Path(*Path(name).parts[1:]) for name in tar.getnames()}
+        with zipfile.ZipFile(wheel) as whl:
+            in_wheel = {Path(name) for name in whl.namelist()}
+        assert [str(f) for f in expected if f not in in_sdist] == []
+        assert [str(f) for f in expected if f not in in_wheel] == []
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def installed_distributions(python: Path, cwd: Path) -> dict:
+    """The distributions installed for ``python``: {name: [its console scripts]}."""
+    listing = run([str(python), "-c", "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: "
+                   "[e.name for e in d.entry_points if e.group == 'console_scripts'] for d in m.distributions()}))"],
+                  env=clean_env(), cwd=cwd)
+    return json.loads(listing.stdout)
+
+
+def test_the_client_wheel_alone_gives_hera_and_nothing_of_the_server(client_dist, tmp_path):
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], env=clean_env(), timeout=120)
+    run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install", "-q", str(client_dist[1])],
+        env=clean_env(), timeout=300)
+    assert installed_distributions(venv / "bin" / "python", tmp_path) == {"hera-client": ["hera"]}
+    site_packages, = venv.glob("lib/python*/site-packages")
+    assert [name for name in SERVER_PACKAGES if (site_packages / name).exists()] == []
+    env = clean_env(HOME=str(tmp_path))
+    version = run([str(venv / "bin" / "hera"), "--version"], env=env, cwd=tmp_path)
+    assert version.stdout.strip() == "hera-client 0.1.0"
+    listing = run([str(venv / "bin" / "hera"), "--help"], env=env, cwd=tmp_path).stdout
+    assert "samp" in listing and "serve" not in listing
+
+
+def test_the_installed_server_runs_its_command_through_the_clients_hera(installed, tmp_path):
+    """One distribution declares ``hera`` (the client); with the server beside it, the
+    command is the server's, which offers both sets of commands."""
+    assert {name: scripts for name, scripts in installed_distributions(installed / "bin" / "python", tmp_path).items()
+            if "hera" in scripts} == {"hera-client": ["hera"]}
+    env = clean_env(HOME=str(tmp_path))
+    version = run([str(installed / "bin" / "hera"), "--version"], env=env, cwd=tmp_path)
+    assert version.stdout.strip() == "hera 0.1.0"
+    listing = run([str(installed / "bin" / "hera"), "--help"], env=env, cwd=tmp_path).stdout
+    assert "\n  serve " in listing and "\n  samp " in listing and "\n  run " in listing
 
 
 def fits_table(values) -> bytes:

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from accounts import users
-from tap_catalog import demo
+from conftest import load_demo, serve_http, session_of
 
 MiB = 1 << 20
 SECRET = b"alice's unpublished light curve"
@@ -30,19 +30,14 @@ def accounts(app):
 
 @pytest.fixture
 def alice(live_server, accounts):
-    s = requests.Session()
-    s.auth = ("alice", accounts["alice"])
-    s.root = live_server
+    s = session_of("alice", accounts["alice"], live_server)
     s.put(live_server + "/workspace/private/lc.fits", data=SECRET).raise_for_status()
     return s
 
 
 @pytest.fixture
 def bob(live_server, accounts):
-    s = requests.Session()
-    s.auth = ("bob", accounts["bob"])
-    s.root = live_server
-    return s
+    return session_of("bob", accounts["bob"], live_server)
 
 
 @pytest.fixture
@@ -95,8 +90,7 @@ def test_another_users_files_cannot_be_reached(alice, bob, app):
 
 
 def test_another_users_jobs_do_not_exist(alice, bob, app, worker):
-    hera = app.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(50, 3), replace=True)
+    load_demo(app, 50, 3)
     r = alice.post(alice.root + "/tap/async", data={"LANG": "ADQL", "QUERY": "SELECT TOP 5 scw_id FROM integral.scw",
                                                     "PHASE": "RUN"}, allow_redirects=False)
     job = r.headers["Location"]
@@ -128,8 +122,7 @@ def test_escaping_paths_are_refused(alice, app, path, outside):
 
 
 def test_absolute_paths_and_dest_outside_the_workspace_are_refused(alice, app, outside):
-    hera = app.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(20, 3), replace=True)
+    load_demo(app, 20, 3)
     query = {"LANG": "ADQL", "QUERY": "SELECT TOP 1 scw_id FROM integral.scw"}
     for dest in (str(outside / "passwd"), "../bob/x.vot", "workspace/../../x.vot", "a\x00b"):
         r = alice.post(alice.root + "/tap/sync", data={**query, "DEST": dest}, allow_redirects=False)
@@ -229,14 +222,9 @@ def test_a_votable_imported_by_url_is_stored_as_bytes_never_expanded(alice, app)
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     app.config.update(HERA_WORKSPACE_IMPORT_HOSTS=["127.0.0.1"], HERA_FETCH_ALLOW=["127.0.0.1"])
-    try:
-        r = alice.post(alice.root + "/workspace/imported.vot",
-                       data={"action": "import", "url": f"http://127.0.0.1:{server.server_port}/q"})
-    finally:
-        server.shutdown()
+    with serve_http(Handler) as base:
+        r = alice.post(alice.root + "/workspace/imported.vot", data={"action": "import", "url": f"{base}/q"})
     assert r.status_code == 201
     assert alice.get(alice.root + "/workspace/imported.vot").content == XXE_VOTABLE
 

@@ -19,7 +19,7 @@ from sqlalchemy import text
 from accounts import users
 from tap_catalog import adql, demo, ingest, row_access
 
-from conftest import wait_for
+from conftest import load_demo, wait_for
 from schemas import assert_valid
 
 VOTABLE_NS = "{http://www.ivoa.net/xml/VOTable/v1.3}"
@@ -211,7 +211,7 @@ def pg_service(request, tmp_path, redis_url):
 @pytest.mark.parametrize("groups", [None, frozenset({"gc-team"})], ids=["anonymous", "member"])
 def test_the_cone_under_the_access_rule_uses_the_sky_index(pg_service, groups):
     hera = pg_service.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(2000, 3), replace=True)
+    load_demo(pg_service, 2000, 3)
     tr = adql.translate("SELECT scw_id FROM integral.scw WHERE "
                         "1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 83.63, 22.01, 5))",
                         hera.tableset, "postgresql", user_groups=groups)
@@ -277,7 +277,7 @@ def test_without_leakproof_the_cone_scans_and_hera_doctor_says_what_to_run(pg_se
     from tap_catalog.database import access_rule_problems
 
     hera = pg_service.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(2000, 3), replace=True)
+    load_demo(pg_service, 2000, 3)
     tr = adql.translate("SELECT scw_id FROM integral.scw WHERE "
                         "1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 83.63, 22.01, 5))",
                         hera.tableset, "postgresql")

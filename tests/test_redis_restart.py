@@ -4,14 +4,13 @@ running jobs. A real redis-server of the test's own, on a free port (the shared 
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 from redis import Redis
 
-from conftest import wait_for
+from conftest import free_port, wait_for
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -21,9 +20,7 @@ class PrivateRedis:
     forgets every queued job, as a restart of the embedded Redis does."""
 
     def __init__(self, directory):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         self.directory = directory
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = None

@@ -8,7 +8,6 @@ import http.server
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -18,7 +17,7 @@ from astropy.samp import SAMPHubServer, SAMPIntegratedClient
 from astropy.table import Table
 
 from accounts import users
-from conftest import REPO, wait_for
+from conftest import REPO, serve_http, wait_for
 
 
 @pytest.fixture
@@ -46,7 +45,7 @@ def hera_samp(hub, live_server, token, tmp_path):
     env = {**os.environ, "HOME": str(home), "SAMP_HUB": f"std-lockurl:file://{lockfile}",
            "HERA_URL": live_server, "HERA_TOKEN": token, "XDG_CONFIG_HOME": str(home / ".config")}
     log = open(tmp_path / "hera-samp.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "vo_service.cli", "samp"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "hera", "samp"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     yield proc, log
     proc.terminate()
@@ -120,18 +119,13 @@ def test_fits_tables_and_images_over_http_are_stored(sender, hera_samp, tmp_path
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve_http(Files) as base:
         reply = sender.ecall_and_wait(client_id, "image.load.fits", "30", url=f"{base}/ima.fits")
         assert reply["samp.status"] == "samp.ok" and reply["samp.result"]["path"] == "samp/ima.fits"
         # a notification has no reply: the file simply appears
         sender.enotify(client_id, "table.load.fits", url=f"{base}/lc.fits", **{"table-id": "lc"})
         stored = wait_for(lambda: (r := workspace(live_server, token, "samp/lc.fits")).status_code == 200 and r,
                           timeout=20)
-    finally:
-        server.shutdown()
     assert hashlib.sha256(stored.content).hexdigest() == hashlib.sha256(table.read_bytes()).hexdigest()
     assert workspace(live_server, token, "samp/ima.fits").content == image.read_bytes()
 
@@ -151,6 +145,6 @@ def test_a_refusal_by_the_service_is_answered_as_a_samp_error(sender, hera_samp,
 def test_hera_samp_without_a_hub_says_so(tmp_path, live_server, token):
     env = {**os.environ, "HOME": str(tmp_path), "SAMP_HUB": f"std-lockurl:file://{tmp_path / 'none.lock'}",
            "HERA_URL": live_server, "HERA_TOKEN": token}
-    out = subprocess.run([sys.executable, "-m", "vo_service.cli", "samp"], cwd=REPO, env=env,
+    out = subprocess.run([sys.executable, "-m", "hera", "samp"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "SAMP" in out.stderr

@@ -7,7 +7,6 @@ import hashlib
 import http.server
 import io
 import os
-import threading
 import time
 
 import pytest
@@ -17,8 +16,8 @@ from astropy.io import votable
 from lxml import etree
 
 from accounts import users
+from conftest import load_demo, serve_http, session_of
 from schemas import assert_valid
-from tap_catalog import demo
 
 ROWS, SEED = 300, 11
 MiB = 1 << 20
@@ -35,8 +34,7 @@ def config(config):
 
 @pytest.fixture
 def catalogue(app):
-    hera = app.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(ROWS, SEED), replace=True)
+    load_demo(app, ROWS, SEED)
     return app
 
 
@@ -45,13 +43,6 @@ def accounts(app):
     engine = app.extensions["hera"].engine
     return {"alice": users.add_user(engine, "alice", ["integral"], quota_bytes=20 * MiB),
             "bob": users.add_user(engine, "bob")}
-
-
-def session_of(name, token, base):
-    s = requests.Session()
-    s.auth = (name, token)
-    s.root = base
-    return s
 
 
 @pytest.fixture
@@ -261,10 +252,8 @@ def remote():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", small
-    server.shutdown()
+    with serve_http(Handler) as base:
+        yield base, small
 
 
 def test_import_by_url_streams_into_the_workspace(alice, remote):

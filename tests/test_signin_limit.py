@@ -13,6 +13,7 @@ import urllib.request
 import pytest
 
 from accounts import users
+from conftest import free_port
 from hera.errors import HeraError
 from hera.transport import Transport, retry_after
 from vo_service import create_app
@@ -187,10 +188,7 @@ def test_without_redis_sign_ins_are_not_slowed_but_never_fail(limited, unused_po
 
 @pytest.fixture
 def unused_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port()
 
 
 # -- the client ------------------------------------------------------------------------------

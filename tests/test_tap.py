@@ -13,7 +13,6 @@ import http.server
 import io
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from fetching import FetchPolicy
 from schemas import SCHEMAS, assert_valid
 from tap_catalog import demo, ingest
 
-from conftest import wait_for
+from conftest import load_demo, serve_http, wait_for
 import known_windows
 
 ROWS, SEED = 400, 7
@@ -43,19 +42,15 @@ def anonymous_rows() -> int:
                if r["status"] == "public" or (r["public_date"] or "9999") <= now)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def config(request, config):
-    config = {**config, "HERA_TAP_MAXREC_DEFAULT": MAXREC_DEFAULT, "HERA_TAP_MAXREC_MAX": MAXREC_MAX}
-    if request.param == "postgresql":
-        config["HERA_DATABASE_URL"] = request.getfixturevalue("postgres_database_url")
-    return config
+@pytest.fixture
+def config(config_on_both_databases):
+    return {**config_on_both_databases, "HERA_TAP_MAXREC_DEFAULT": MAXREC_DEFAULT, "HERA_TAP_MAXREC_MAX": MAXREC_MAX}
 
 
 @pytest.fixture
 def catalogue(app):
     """The app with ROWS demo science windows loaded."""
-    hera = app.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(ROWS, SEED), replace=True)
+    load_demo(app, ROWS, SEED)
     return app
 
 
@@ -193,7 +188,7 @@ def test_memory_stays_flat_while_rows_stream(catalogue):
     PostgreSQL: two batches of query.FETCH_ROWS rows)."""
     import tracemalloc
     hera = catalogue.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(10_000, SEED), replace=True)
+    load_demo(catalogue, 10_000, SEED)
     hera.tap_limits = dataclasses.replace(hera.tap_limits, maxrec_hard=10_000)
     client = catalogue.test_client()
 
@@ -295,10 +290,8 @@ def file_server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield root, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serve_http(handler) as base:
+        yield root, base
 
 
 def test_upload_by_url(catalogue, file_server):
@@ -553,7 +546,7 @@ def test_examples_document(tap):
 
 def test_every_example_runs(catalogue):
     hera = catalogue.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(5000, SEED), replace=True)
+    load_demo(catalogue, 5000, SEED)
     # the examples' targets (the Crab, the Galactic Centre, Cyg X-1), public and private: the
     # demo holds them only by chance
     known_windows.load(hera.engine, hera.tableset)

@@ -14,6 +14,7 @@ import requests
 from astropy.table import Table
 
 from accounts import users
+from conftest import free_port, load_demo
 from tap_catalog import demo
 
 ROWS, SEED = 400, 8  # seed 8: its 400 rows hold private windows (seed 7's no longer do since the demo's calibration)
@@ -28,8 +29,7 @@ def config(config_on_both_databases):
 
 @pytest.fixture
 def tap_url(app, live_server, worker):
-    hera = app.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(ROWS, SEED), replace=True)
+    load_demo(app, ROWS, SEED)
     return f"{live_server}/tap"
 
 
@@ -198,15 +198,12 @@ def test_zero_configuration_serve_has_a_demo_catalogue(tmp_path):
     catalogue, pyvo answers from it."""
     import os
     import signal
-    import socket
     import sys
     import time
 
     import pyvo
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HERA_")}
     env.update(HERA_DATA_DIR=str(tmp_path / "data"), HERA_TAP_DEMO_ROWS="300")
     log = (tmp_path / "serve.log").open("wb")

@@ -10,7 +10,7 @@ import pytest
 from astropy.io import fits
 from lxml import etree
 
-from conftest import wait_for
+from conftest import load_demo, wait_for
 from schemas import assert_valid
 
 NS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0", "xlink": "http://www.w3.org/1999/xlink",
@@ -99,13 +99,6 @@ def config(config, tmp_path):
     script.chmod(0o755)
     (tools / "slow.toml").write_text(SLOW_TOOL.replace("{script}", str(script)))
     return {**config, "HERA_TOOLS_PATH": str(tools)}
-
-
-@pytest.fixture
-def alice(app):
-    from accounts import users
-    token = users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
-    return {"Authorization": "Bearer " + token}
 
 
 @pytest.fixture
@@ -420,9 +413,8 @@ def test_a_table_parameter_can_be_an_adql_query_on_the_catalogue(client, app, al
     from astropy.table import Table
     from sqlalchemy import text
 
-    from tap_catalog import demo
     hera = app.extensions["hera"]
-    demo.load(hera.engine, hera.tableset, demo.generate(300, 11), replace=True)
+    load_demo(app, 300, 11)
     query = "SELECT TOP 12 * FROM integral.scw WHERE status = 'public' ORDER BY start_time"
     bad = create(client, "/tools/scw_coverage", alice, scw_table="SELECT FROM WHERE", ra="83.6", dec="22.0",
                  outfile="cov.fits", plotfile="cov.png")

@@ -39,13 +39,6 @@ def wait_phase(client, job_id, expected, timeout=20, headers=None):
 
 
 @pytest.fixture
-def alice(app):
-    from accounts import users
-    token = users.add_user(app.extensions["hera"].engine, "alice", ["integral"])
-    return {"Authorization": "Bearer " + token}
-
-
-@pytest.fixture
 def bob(app):
     from accounts import users
     token = users.add_user(app.extensions["hera"].engine, "bob")

@@ -6,7 +6,6 @@ import functools
 import hashlib
 import http.server
 import os
-import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -16,6 +15,7 @@ import requests
 from lxml import etree
 
 from accounts import users
+from conftest import serve_http, session_of
 from schemas import assert_valid
 
 VOS = "http://www.ivoa.net/xml/VOSpace/v2.0"
@@ -66,17 +66,12 @@ def accounts(app):
 
 @pytest.fixture
 def alice(live_server, accounts):
-    s = requests.Session()
-    s.auth = ("alice", accounts["alice"])
-    s.root = live_server
-    return s
+    return session_of("alice", accounts["alice"], live_server)
 
 
 @pytest.fixture
 def bob(live_server, accounts):
-    s = requests.Session()
-    s.auth = ("bob", accounts["bob"])
-    return s
+    return session_of("bob", accounts["bob"], live_server)
 
 
 def node_doc(uri: str, kind: str) -> bytes:
@@ -315,10 +310,8 @@ def remote():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", payload
-    server.shutdown()
+    with serve_http(Handler) as base:
+        yield base, payload
 
 
 def test_async_pull_to_vospace_imports_a_url(alice, worker, remote):

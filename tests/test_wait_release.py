@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import pytest
 import requests
 from lxml import etree
 
-from conftest import REPO, wait_for
+from conftest import REPO, free_port, wait_for
 
 NS = {"uws": "http://www.ivoa.net/xml/UWS/v1.0"}
 WAITERS = 10
@@ -54,12 +53,6 @@ def test_release_all_answers_every_waiter_with_the_job_as_it_is(app):
 
 
 # -- a real hera serve ------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def served(tmp_path, redis_url):

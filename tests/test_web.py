@@ -51,15 +51,6 @@ def bob(engine):
     return users.add_user(engine, "bob")
 
 
-@pytest.fixture
-def demo_catalogue(app):
-    """5000 demo windows and the known ones (tests/known_windows.py): Crab and Galactic Centre
-    pointings, public and private, that the demo holds only by chance."""
-    hera = app.extensions["hera"]
-    return (demo.load(hera.engine, hera.tableset, demo.generate(5000, seed=7))
-            + known_windows.load(hera.engine, hera.tableset))
-
-
 def csrf_of(html: bytes) -> str:
     return re.search(rb'name="csrf-token" content="([^"]+)"', html).group(1).decode()
 

@@ -17,9 +17,6 @@ import requests
 from astropy.io.votable import parse_single_table
 
 from accounts import users
-from tap_catalog import demo
-
-import known_windows
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 pytestmark = pytest.mark.skipif(not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)),
@@ -57,15 +54,6 @@ def browser(tmp_path):
     broken = [entry["message"] for entry in console
               if entry["level"] == "SEVERE" and "/ui/static/" in entry["message"]]
     assert not broken, f"script errors: {broken}"
-
-
-@pytest.fixture
-def catalogue(app):
-    """5000 demo windows and the known Crab, Galactic Centre and Cyg X-1 ones
-    (tests/known_windows.py) that the stories select: the demo holds them only by chance."""
-    hera = app.extensions["hera"]
-    return (demo.load(hera.engine, hera.tableset, demo.generate(5000, seed=7))
-            + known_windows.load(hera.engine, hera.tableset))
 
 
 @pytest.fixture
@@ -128,7 +116,7 @@ def column(driver, name):
     return [td.text for td in css(driver, f"#result-table tbody tr td:nth-child({index})")]
 
 
-def test_select_crab_save_to_hera_run_scw_coverage_and_open_the_plot(live_server, worker, browser, catalogue, alice):
+def test_select_crab_save_to_hera_run_scw_coverage_and_open_the_plot(live_server, worker, browser, demo_catalogue, alice):
     sign_in(browser, live_server, alice)
 
     # select the pointings within 10 deg of the Crab
@@ -194,7 +182,7 @@ def test_select_crab_save_to_hera_run_scw_coverage_and_open_the_plot(live_server
     assert "scw_coverage" in tools and "TAP query" in tools
 
 
-def test_the_result_table_sorts_and_pages_and_the_sky_plot_finds_rows(live_server, browser, catalogue):
+def test_the_result_table_sorts_and_pages_and_the_sky_plot_finds_rows(live_server, browser, demo_catalogue):
     n = search(browser, live_server, target="Galactic Centre", radius="15", maxrec="400")
     assert n > 50
     header = [th for th in css(browser, "#result-table th") if th.get_attribute("data-column") == "good_isgri"][0]
@@ -218,7 +206,7 @@ def test_the_result_table_sorts_and_pages_and_the_sky_plot_finds_rows(live_serve
     assert not by_id(browser, "samp-button").is_enabled()
 
 
-def test_a_bad_query_in_the_expert_box_shows_the_services_message(live_server, browser, catalogue):
+def test_a_bad_query_in_the_expert_box_shows_the_services_message(live_server, browser, demo_catalogue):
     browser.get(live_server + "/ui/select")
     wait(browser, lambda d: by_id(d, "examples").is_enabled())
     from selenium.webdriver.support.ui import Select
@@ -344,7 +332,7 @@ def samp_hub(tmp_path):
         log.close()
 
 
-def test_open_in_topcat_sends_the_votable_to_the_samp_hub(live_server, browser, catalogue, samp_hub):
+def test_open_in_topcat_sends_the_votable_to_the_samp_hub(live_server, browser, demo_catalogue, samp_hub):
     n = search(browser, live_server, target="Crab", radius="5", scw_type="pointing")
     button = wait(browser, lambda d: by_id(d, "samp-button") if by_id(d, "samp-button").is_enabled() else None, timeout=20)
     button.click()
@@ -367,7 +355,7 @@ def test_open_in_topcat_sends_the_votable_to_the_samp_hub(live_server, browser, 
     assert [str(x) for x in table["scw_id"]] == marked
 
 
-def test_marked_rows_alone_are_downloaded_and_saved(app, live_server, worker, browser, catalogue, alice, tmp_path):
+def test_marked_rows_alone_are_downloaded_and_saved(app, live_server, worker, browser, demo_catalogue, alice, tmp_path):
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})

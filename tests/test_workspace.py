@@ -420,11 +420,9 @@ def gunicorn_server(app, config, accounts, tmp_path):
     import subprocess
     import sys
 
-    from conftest import REPO, wait_for
+    from conftest import REPO, free_port, wait_for
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, **{k: str(v) for k, v in config.items()}}
     with open(tmp_path / "gunicorn.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-k", "gevent", "-b", f"127.0.0.1:{port}",

@@ -33,7 +33,7 @@ def _where(app) -> str:
 
 class HeraGroup(click.Group):
     """The server's commands plus the client's (``hera.cli.COMMANDS``: run, runsc, batch,
-    query, ws, jobs, tools, login, logout), whose words are passed to ``hera.cli``
+    query, ws, jobs, tools, login, logout, samp), whose words are passed to ``hera.cli``
     unchanged. Where a name is both (``tools``), the server's command runs with
     ``--local`` or when no service URL is configured (HERA_URL, --url or ``hera login``)."""
 
@@ -318,32 +318,6 @@ def _demo_catalogue(app) -> None:
     if n:
         click.echo(f"the catalogue was empty: loaded {n} demo science windows "
                    "(hera catalog ingest FILE... loads real ones)")
-
-
-# -- SAMP (runs on the astronomer's machine) ------------------------------------------------
-@main.command()
-@click.option("--url", envvar="HERA_URL", help="The Hera service (default: $HERA_URL, else `hera login`'s).")
-@click.option("--token", envvar="HERA_TOKEN", help="Your API token (default: $HERA_TOKEN, else `hera login`'s).")
-@click.option("--folder", default="samp", show_default=True, help="Workspace folder for what arrives.")
-def samp(url, token, folder):
-    """Register with the running SAMP hub as "Hera": tables and images sent to Hera
-    (table.load.votable, table.load.fits, image.load.fits) go into your workspace."""
-    from workspace import samp as hera_samp
-
-    if not (url and token):
-        try:
-            from hera import config as client_config
-        except ImportError:
-            client_config = None
-        if client_config is not None:
-            stored = client_config.load(url, token)
-            url, token = stored.url, stored.token
-    if not (url and token):
-        raise click.ClickException("give --url and --token (or HERA_URL and HERA_TOKEN, or run `hera login`)")
-    try:
-        hera_samp.run(url, token, folder, echo=click.echo)
-    except Exception as err:  # no hub running, hub refused us
-        raise click.ClickException(f"SAMP: {err}")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,10 @@
 ``main(argv)`` returns the exit status: 0 success, 1 an error (one line on stderr,
 ``hera: error: ...``), 2 bad usage, 130 interrupted. The server's ``hera`` command
 (vo_service.cli) forwards the names in :data:`COMMANDS` here unchanged.
+
+``console()`` is the ``hera`` console script, which this distribution alone declares:
+the server's command where the server is installed (it finds it through an entry
+point), else ``main``. ``python -m hera`` is always the client alone.
 """
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ SUMMARIES = {
     "ws": "Workspace files: ls, put, get, rm, mv, mkdir.",
     "jobs": "Your jobs in every job list: list, show, wait, abort, rm.",
     "tools": "The service's tools: list, show NAME.",
+    "samp": "Register with the running SAMP hub as \"Hera\": tables and images sent to Hera go into your "
+            "workspace (needs hera-client[samp]).",
 }
 COMMANDS = tuple(SUMMARIES)
 #: ``hera run`` options, recognised anywhere among the tool's words
@@ -407,6 +413,20 @@ def cmd_tools(args) -> int:
     return 0
 
 
+# -- samp -------------------------------------------------------------------------------
+def cmd_samp(args) -> int:
+    try:
+        # pyvo's SAMP is the optional extra hera-client[samp]; every other command runs without it
+        from . import samp
+    except ImportError as err:
+        raise HeraError(f"hera samp needs pyvo's SAMP ({err}): pip install 'hera-client[samp]'")
+    client = _client(args)
+    if not client.token:
+        raise HeraError("hera samp needs your API token: --token, HERA_TOKEN or 'hera login'")
+    samp.run(client, args.folder, echo=lambda line: print(line, flush=True))
+    return 0
+
+
 # -- the parser -------------------------------------------------------------------------
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
@@ -528,6 +548,11 @@ def parser() -> argparse.ArgumentParser:
     q = tools.add_parser("show", help="a tool's parameters (types, defaults, units) and outputs")
     q.add_argument("name")
     p.set_defaults(func=cmd_tools)
+
+    p = command("samp", epilog="Accepts table.load.votable, table.load.fits and image.load.fits; a name already "
+                               "taken in the folder gets -2, -3, ... Runs until interrupted (Ctrl-C).")
+    p.add_argument("--folder", default="samp", help="workspace folder for what arrives (default: samp)")
+    p.set_defaults(func=cmd_samp)
     return top
 
 
@@ -536,6 +561,23 @@ class _Stderr(logging.Handler):
 
     def emit(self, record):
         print(f"hera: {record.getMessage()}", file=sys.stderr)
+
+
+def console():
+    """The ``hera`` console script. Where Hera's server is installed too, it offers its own
+    ``hera`` command through the entry-point group ``hera.server`` (entry ``hera``); that
+    command has the server's commands and hands the client's back to :func:`main`.
+    Without the server (the astronomer's machine), the client's commands alone."""
+    from importlib.metadata import entry_points
+
+    try:
+        server = entry_points(group="hera.server")
+    except TypeError:  # Python 3.9: entry_points() takes no selection and returns a dict
+        server = entry_points().get("hera.server", ())
+    for entry in server:
+        if entry.name == "hera":
+            return entry.load()()
+    return main()
 
 
 def main(argv=None) -> int:

@@ -430,9 +430,15 @@ class Client:
         size = local.stat().st_size
         if size >= RESUMABLE_MIN:
             return self._put_resumable(local, remote, size)
-        response = self.http.request(
-            "PUT", f"workspace/{_quote(remote)}", body=lambda: open(local, "rb"),
-            headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"})
+        return self.ws_put_stream(remote, lambda: open(local, "rb"), size)
+
+    def ws_put_stream(self, remote: str, open_stream, size: int | None = None) -> dict:
+        """Upload what ``open_stream()`` reads (it is called again for each retry) to the
+        workspace path ``remote``; returns the entry. With ``size``, the service refuses an
+        upload over the quota before it starts."""
+        length = {} if size is None else {"Content-Length": str(size)}
+        response = self.http.request("PUT", f"workspace/{_quote(remote)}", body=open_stream,
+                                     headers={**length, "Content-Type": "application/octet-stream"})
         return response.json()
 
     def _put_resumable(self, local: Path, remote: str, size: int) -> dict:

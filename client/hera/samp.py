@@ -8,6 +8,9 @@ the user's token), streamed from the URL the sender gives (``file://`` or ``http
 usually on the same machine). A name already taken gets a ``-2``, ``-3``… suffix, so
 nothing is overwritten. Calls are answered with ``samp.status`` ok (and the stored
 path) or error (and the reason).
+
+The SAMP side is pyvo's (``pyvo.samp``, astropy's SAMP until astropy 8 moved it there),
+the optional extra ``hera-client[samp]``: the rest of the client stays standard library only.
 """
 from __future__ import annotations
 
@@ -19,12 +22,14 @@ import urllib.parse
 import urllib.request
 from pathlib import PurePosixPath
 
-import requests
+from pyvo.samp import SAMPClientError, SAMPHubError, SAMPIntegratedClient, SAMPProxyError
+
+from .client import Client
+from .errors import HeraError
 
 log = logging.getLogger(__name__)
 
 MTYPES = {"table.load.votable": ".vot", "table.load.fits": ".fits", "image.load.fits": ".fits"}
-CHUNK = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
 
 
@@ -38,19 +43,18 @@ def safe_name(name: str, extension: str) -> str:
 
 
 class Receiver:
-    """Stores what SAMP senders send into the workspace at ``url`` (the service's base URL)."""
+    """Stores what SAMP senders send into the workspace of ``client``'s user."""
 
-    def __init__(self, url: str, token: str, folder: str = "samp", session: requests.Session | None = None):
-        self.url = url.rstrip("/")
+    def __init__(self, client: Client, folder: str = "samp"):
+        self.client = client
+        self.url = client.url
         self.folder = folder.strip("/")
-        self.session = session or requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
         self.stored: list[str] = []
 
     def _free_path(self, name: str) -> str:
         stem, dot, ext = name.partition(".")
         candidate, n = name, 1
-        while self.session.head(f"{self.url}/workspace/{self.folder}/{urllib.parse.quote(candidate)}").status_code == 200:
+        while self.client.ws_exists(f"{self.folder}/{candidate}"):
             n += 1
             candidate = f"{stem}-{n}{dot}{ext}"
         return f"{self.folder}/{candidate}"
@@ -64,42 +68,27 @@ class Receiver:
         name = params.get("name") or PurePosixPath(urllib.parse.unquote(parsed.path)).name or params.get("table-id") \
             or params.get("image-id") or "table"
         path = self._free_path(safe_name(name, MTYPES[mtype]))
-        with urllib.request.urlopen(source, timeout=60) as stream:  # file:// or http:// of the sender
-            length = stream.headers.get("Content-Length")
-            # a known length lets the service refuse an upload over the quota before it starts
-            body = _Sized(stream, int(length)) if length and length.isdigit() else iter(lambda: stream.read(CHUNK), b"")
-            r = self.session.put(f"{self.url}/workspace/{urllib.parse.quote(path)}", data=body,
-                                 headers={"Content-Type": "application/octet-stream"})
-        if r.status_code not in (200, 201):
-            try:
-                message = r.json()["error"]
-            except ValueError:
-                message = r.text.strip()
-            raise RuntimeError(f"Hera refused {path}: HTTP {r.status_code}: {message}")
+        # file:// or http:// of the sender, opened again for each retry of the upload
+        first = [urllib.request.urlopen(source, timeout=60)]
+        length = first[0].headers.get("Content-Length")
+        try:
+            entry = self.client.ws_put_stream(
+                path, lambda: first.pop() if first else urllib.request.urlopen(source, timeout=60),
+                int(length) if length and length.isdigit() else None)
+        except HeraError as err:
+            raise HeraError(f"Hera refused {path}: {err}")
+        finally:
+            for unsent in first:
+                unsent.close()
         self.stored.append(path)
-        log.info("stored %s (%s bytes) from %s", path, r.json().get("size"), source)
+        log.info("stored %s (%s bytes) from %s", path, entry.get("size"), source)
         return path
-
-
-class _Sized:
-    """A stream of known length, which requests sends with that Content-Length, streamed."""
-
-    def __init__(self, stream, length: int):
-        self.stream, self.length = stream, length
-
-    def __len__(self):
-        return self.length
-
-    def read(self, n: int = -1) -> bytes:
-        return self.stream.read(n)
 
 
 class HeraSampClient:
     """The SAMP side: registration as "Hera", subscriptions, and the answers."""
 
     def __init__(self, receiver: Receiver, hub=None, hub_params: dict | None = None):
-        from astropy.samp import SAMPIntegratedClient
-
         self.receiver = receiver
         self.client = SAMPIntegratedClient(
             name="Hera", description="Stores tables and images in your Hera workspace",
@@ -127,25 +116,29 @@ class HeraSampClient:
     def _call(self, private_key, sender_id, msg_id, mtype, params, extra):
         try:
             path = self.receiver.store(mtype, params)
-        except Exception as err:
+        except Exception as err:  # whatever went wrong is the sender's answer
             self.client.reply(msg_id, {"samp.status": "samp.error",
                                        "samp.error": {"samp.errortxt": str(err)}})
         else:
             self.client.reply(msg_id, {"samp.status": "samp.ok", "samp.result": {"path": path}})
 
 
-def run(url: str, token: str, folder: str = "samp", echo=print, stop: threading.Event | None = None) -> None:
+def run(client: Client, folder: str = "samp", echo=print, stop: threading.Event | None = None) -> None:
     """Register with the hub and store what arrives until interrupted (or ``stop`` is set)."""
-    client = HeraSampClient(Receiver(url, token, folder)).start()
-    echo(f"registered with the SAMP hub as Hera; tables and images sent to Hera go to {url}/workspace/{folder}/")
+    try:
+        samp = HeraSampClient(Receiver(client, folder)).start()
+    except (SAMPHubError, SAMPClientError, SAMPProxyError) as err:  # no hub running, the hub refused us
+        raise HeraError(f"SAMP: {err}")
+    echo(f"registered with the SAMP hub as Hera; tables and images sent to Hera go to "
+         f"{client.url}/workspace/{folder}/")
     stop = stop or threading.Event()
     try:
         while not stop.is_set():
-            if not client.client.is_connected:
+            if not samp.client.is_connected:
                 echo("the SAMP hub went away")
                 return
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        client.stop()
+        samp.stop()
