@@ -26,7 +26,7 @@ from ..adql.errors import ADQLSemanticError
 from ..adql.translation.access import UNGUARDED, indexed_columns
 from ..adql.translation.values import Value, literal_value, quote
 from ..row_access import ROW_ACCESS, RowAccess, guarded_column, sqlite_visible_sql
-from ..tableset import Column, Table, TableSet
+from ..tableset import Table, TableSet
 from . import sqlite_functions
 from .base import UPLOAD_SCHEMA, Alias, Dialect, UpsertWriter, qualified, quote_name
 
