@@ -19,7 +19,6 @@ import csv
 import math
 import re
 import sys
-import time
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
