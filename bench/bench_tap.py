@@ -48,6 +48,7 @@ import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from tap_catalog import adql, database, demo, formats  # noqa: E402
+from tap_catalog.dialects import dialect_of  # noqa: E402
 from tap_catalog.tableset import TableSet  # noqa: E402
 
 POSTGRES = os.environ.get("HERA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -180,7 +181,7 @@ def time_parts(engine, tableset, query: str, repeat: int) -> tuple[float, float,
             t0 = time.perf_counter()
             tree = adql.parse(query)
             t1 = time.perf_counter()
-            tr = adql.translate(tree, tableset, engine.dialect.name, maxrec=BIG + 1001)
+            tr = adql.translate(tree, tableset, dialect_of(engine), maxrec=BIG + 1001)
             t2 = time.perf_counter()
             cur = raw.cursor()
             for statement in tr.setup:
@@ -235,7 +236,7 @@ def serialize_child(kind: str, url: str) -> dict:
     import io
     tableset = TableSet.load()
     engine = database.make_engine(url)
-    tr = adql.translate(QUERIES[-1][1], tableset, engine.dialect.name)
+    tr = adql.translate(QUERIES[-1][1], tableset, dialect_of(engine))
     raw = engine.raw_connection()
     cur = raw.cursor()
     for statement in tr.setup:
@@ -318,7 +319,7 @@ def bench(name: str, rows: int, repeat: int) -> None:
                 runs.insert(1, ("cone, group member", QUERIES[0][1], True, member,
                                 frozenset([group] if group else [])))
                 for label, query, selective, headers, groups in runs:
-                    tr = adql.translate(query, tableset, engine.dialect.name, user_groups=groups)
+                    tr = adql.translate(query, tableset, dialect_of(engine), user_groups=groups)
                     n_repeat = repeat if selective else max(3, repeat // 4)
                     time_tap(session, base, query, 1, headers)  # warm both caches
                     time_raw(engine, tr, 1)
@@ -346,7 +347,7 @@ def bench(name: str, rows: int, repeat: int) -> None:
                       f"{r['bytes'] / 1e6:>8.1f}")
             print(f"Hera / astropy: {astro['seconds'] / hera['seconds']:.1f}×")
             print("cone search plan:\n" + plan(engine, adql.translate(QUERIES[0][1], tableset,
-                                                                      engine.dialect.name).sql))
+                                                                      dialect_of(engine)).sql))
             engine.dispose()
         finally:
             backend.drop()

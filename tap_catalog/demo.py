@@ -43,6 +43,7 @@ from integral.coordinates import angles, galactic, sun_vector, unit_vector
 from integral.pointing import DITHER_5X5, DITHER_HEX, posangle, sun_allows
 
 from . import database, ingest
+from .dialects import dialect_of
 from .row_access import PROPRIETARY_DAYS
 from .scw_columns import FIXED_COLUMNS
 from .tableset import TableSet
@@ -428,34 +429,11 @@ def load(engine: Engine, tableset: TableSet, rows_iter: Iterable[dict], batch: i
     number of rows loaded."""
     scw = tableset.get("integral.scw")
     columns = [c.name for c in scw.columns]
-    n = 0
     with engine.begin() as conn:
         if replace:
             conn.execute(text("DELETE FROM integral.scw"))
         bar = ingest.progress_bar(progress, None, "loading")
-        if conn.dialect.name == "postgresql":
-            quoted = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
-            cursor = conn.connection.driver_connection.cursor()
-            with cursor.copy(f"COPY integral.scw ({quoted}) FROM STDIN") as copy:
-                for row in rows_iter:
-                    copy.write_row([row.get(c) for c in columns])
-                    n += 1
-                    if n % 5000 == 0:
-                        bar.update(5000)
-        else:
-            insert = text(f"INSERT INTO integral.scw ({', '.join(columns)}) "
-                          f"VALUES ({', '.join(':' + c for c in columns)})")
-            chunk = []
-            for row in rows_iter:
-                chunk.append({c: row.get(c) for c in columns})
-                if len(chunk) >= batch:
-                    conn.execute(insert, chunk)
-                    n += len(chunk)
-                    bar.update(len(chunk))
-                    chunk = []
-            if chunk:
-                conn.execute(insert, chunk)
-                n += len(chunk)
+        n = dialect_of(conn).bulk_insert(conn, "integral.scw", columns, rows_iter, batch, bar.update)
         bar.close()
         ingest.refresh_revolutions(conn)
         database.refresh_views(conn, tableset)

@@ -19,7 +19,6 @@ import csv
 import math
 import re
 import sys
-import time
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -38,6 +37,7 @@ from integral.instruments import NAMES as INSTRUMENT_NAMES
 from integral.pointing import POSANGLE_NAMES
 
 from . import database
+from .dialects import dialect_of
 from .row_access import PROPRIETARY_DAYS
 from .tableset import TableSet
 
@@ -434,7 +434,8 @@ def ingest(engine: Engine, tableset: TableSet, paths: Iterable, progress: bool =
     paths = [Path(p) for p in paths]
     with engine.begin() as conn:
         demo_removed = _remove_demo_catalogue(conn)
-        writer = _PostgresWriter(conn, columns) if conn.dialect.name == "postgresql" else _SQLiteWriter(conn, columns)
+        writer = dialect_of(conn).upsert_writer(conn, "integral.scw", columns, "scw_id", "scw_ver",
+                                                _upsert_tail(columns, conn.dialect.identifier_preparer.quote))
         for path in paths:
             if not path.is_file():
                 raise IngestError(path, None, "no such file")
@@ -567,48 +568,6 @@ def _upsert_tail(columns: list[str], quote) -> str:
     return f"ON CONFLICT (scw_id) DO UPDATE SET {updates} WHERE excluded.scw_ver >= t.scw_ver"
 
 
-class _SQLiteWriter:
-    """Upserts batches with executemany (see :func:`_upsert_tail`)."""
-
-    def __init__(self, conn: Connection, columns: list[str]):
-        quote = conn.dialect.identifier_preparer.quote
-        self.conn, self.columns = conn, columns
-        self.sql = text(f"INSERT INTO integral.scw AS t ({', '.join(quote(c) for c in columns)}) "
-                        f"VALUES ({', '.join(':' + c for c in columns)}) " + _upsert_tail(columns, quote))
-
-    def write(self, rows: list[dict]):
-        self.conn.execute(self.sql, rows)
-
-    def finish(self):
-        pass
-
-
-class _PostgresWriter:
-    """COPYs the batches of a file into a temporary table, then upserts them in one
-    statement (see :func:`_upsert_tail`), the newest version of each science window first."""
-
-    def __init__(self, conn: Connection, columns: list[str]):
-        quote = conn.dialect.identifier_preparer.quote
-        self.conn, self.columns = conn, columns
-        self.quoted = ", ".join(quote(c) for c in columns)
-        self.staging = f"scw_ingest_{int(time.time() * 1000)}"
-        conn.execute(text(f"CREATE TEMPORARY TABLE {self.staging} (LIKE integral.scw) ON COMMIT DROP"))
-        self.tail = _upsert_tail(columns, quote)
-
-    def write(self, rows: list[dict]):
-        cursor = self.conn.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {self.staging} ({self.quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in self.columns])
-
-    def finish(self):
-        self.conn.execute(text(
-            f"INSERT INTO integral.scw AS t ({self.quoted}) "
-            f"SELECT DISTINCT ON (scw_id) {self.quoted} FROM {self.staging} "
-            f"ORDER BY scw_id, scw_ver DESC " + self.tail))
-        self.conn.execute(text(f"TRUNCATE {self.staging}"))
-
-
 # -- integral.revolution ----------------------------------------------------------------------
 def refresh_revolutions(conn: Connection, now: datetime | None = None) -> int:
     """Rewrite integral.revolution: every revolution of the mission, with its bounds, perigee
@@ -621,8 +580,7 @@ def refresh_revolutions(conn: Connection, now: datetime | None = None) -> int:
     windows exist, and its bounds never tell when they were taken. A window that becomes
     public later counts from the next refresh (``hera catalog refresh``, or any ingest)."""
     when = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%S")
-    released = ("CAST(public_date AS TIMESTAMP) <= CAST(:now AS TIMESTAMP)"
-                if conn.dialect.name == "postgresql" else "public_date <= :now")
+    released = dialect_of(conn).time_not_after("public_date", ":now")
     goods = ", ".join(f"SUM(good_{i})" for i in INSTRUMENT_NAMES)
     found = conn.execute(text(
         "SELECT revolution, MIN(start_time), MAX(end_time), "

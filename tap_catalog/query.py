@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import logging
 import re
-import time
-from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterator, Mapping
 
@@ -20,17 +18,15 @@ from sqlalchemy.engine import Engine
 
 from fetching import FetchError, FetchPolicy, download
 
-from . import adql, database, formats
+from . import adql, formats
 from .adql.errors import ADQLLimitError
 from .adql.limits import ParseLimits
-from .adql.translation.dialects import sqlite_functions
+from .dialects import Dialect, dialect_of, sqlite_functions
+from .dialects.base import UPLOAD_SCHEMA
 from .tableset import Column, Table, TableSet
 
 #: LANG values and the ADQL version each names
 LANGUAGES = {"ADQL": "2.1", "ADQL-2.0": "2.0", "ADQL-2.1": "2.1"}
-UPLOAD_SCHEMA = "tap_upload"
-#: rows per fetch from a PostgreSQL server-side cursor: what a result holds in memory at most
-FETCH_ROWS = 2000
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 log = logging.getLogger(__name__)
 
@@ -206,20 +202,19 @@ def _scalar(value, column: Column):
     return value
 
 
-def upload_tableset(tableset: TableSet, uploads: list[UploadedTable], dialect: str) -> TableSet:
+def upload_tableset(tableset: TableSet, uploads: list[UploadedTable], dialect: Dialect) -> TableSet:
     """``tableset`` with the uploaded tables as ``TAP_UPLOAD.name``."""
     if not uploads:
         return tableset
-    session = SESSIONS[dialect]
     return tableset.with_tables([
         Table(name=f"{UPLOAD_SCHEMA}.{u.name}", columns=u.columns,
               description="a table uploaded with this query",
-              sql_name=session.upload_sql_name(u.name))
+              sql_name=dialect.upload_sql_name(u.name))
         for u in uploads])
 
 
-def _upload_type(column: Column, dialect: str) -> str:
-    return "TEXT" if column.datatype in ("char", "unicodeChar") else database.sql_type(column, dialect)
+def _upload_type(column: Column, dialect: Dialect) -> str:
+    return "TEXT" if column.datatype in ("char", "unicodeChar") else dialect.column_type(column)
 
 
 def _quote(name: str) -> str:
@@ -227,7 +222,7 @@ def _quote(name: str) -> str:
 
 
 # -- translation and execution -----------------------------------------------------------------
-def translate(request: TapRequest, tableset: TableSet, dialect: str,
+def translate(request: TapRequest, tableset: TableSet, dialect: Dialect,
               user_groups: frozenset[str] | None = None) -> adql.Translation:
     """The SQL of the request's query, or a TapError saying what is wrong where."""
     try:
@@ -291,32 +286,24 @@ class QueryTimeout(TapError):
                          "asynchronous job (/tap/async) or make it more selective", 408)
 
 
-class _Session(ABC):
+class _Session:
     """The request's own database connection: uploads loaded, the time limit set, and
     everything undone at :meth:`close` (uploaded tables dropped, the limit lifted).
 
-    What differs between databases is in one subclass per database (:data:`SESSIONS`)."""
+    What differs between databases is asked of the dialect (its "query session" part)."""
 
-    #: SQLAlchemy's name of the database
-    dialect: str
-    #: the placeholder of a bound parameter in the driver's paramstyle
-    marker: str
-
-    @staticmethod
-    def upload_sql_name(name: str) -> str | None:
-        """The SQL name of the uploaded table ``TAP_UPLOAD.name`` (None: that name)."""
-        return None
-
-    def __init__(self, engine: Engine, uploads: list[UploadedTable], timeout: float | None):
+    def __init__(self, engine: Engine, dialect: Dialect, uploads: list[UploadedTable],
+                 timeout: float | None):
+        self.dialect = dialect
         self.timeout = timeout
         self.uploads = uploads
         self.raw = engine.raw_connection()
         self.cursor = None
         try:
-            self.begin()
+            self.dialect.begin_session(self.raw)
             self._load_uploads()
             if self.timeout:
-                self.set_deadline(self.timeout)
+                self.dialect.set_deadline(self.raw, self.timeout)
         except Exception:
             self.close()
             raise
@@ -326,12 +313,12 @@ class _Session(ABC):
         if not self.uploads:
             return
         cur = self.raw.cursor()
-        self.prepare_uploads(cur)
+        self.dialect.prepare_uploads(cur)
         for u in self.uploads:
             columns = ", ".join(f'{_quote(c.name)} {_upload_type(c, self.dialect)}' for c in u.columns)
-            target = self.create_upload(cur, u.name, columns)
+            target = self.dialect.create_upload(cur, u.name, columns)
             if u.rows:
-                markers = ", ".join([self.marker] * len(u.columns))
+                markers = ", ".join([self.dialect.marker] * len(u.columns))
                 cur.executemany(f"INSERT INTO {target} VALUES ({markers})",
                                 [tuple(_scalar(v, c) for v, c in zip(row, u.columns)) for row in u.rows])
         cur.close()
@@ -341,7 +328,7 @@ class _Session(ABC):
             with self.raw.cursor() as cur:
                 for statement in translation.setup:
                     cur.execute(statement)
-        self.cursor = self.open_cursor()
+        self.cursor = self.dialect.open_cursor(self.raw)
         self.cursor.execute(translation.sql)
         return self.cursor
 
@@ -350,96 +337,11 @@ class _Session(ABC):
             if self.cursor is not None:
                 self.cursor.close()
             self.raw.rollback()  # PostgreSQL: drops the temporary tables, resets the limit
-            self.end()
+            self.dialect.end_session(self.raw, bool(self.uploads))
         except Exception:
             self.raw.invalidate()  # never hand a connection in an unknown state back to the pool
         finally:
             self.raw.close()
-
-    # ---- what each database does its own way ----
-    def begin(self) -> None:
-        """Make the connection ready for the request."""
-
-    def prepare_uploads(self, cur) -> None:
-        """Make room for the uploaded tables."""
-
-    @abstractmethod
-    def create_upload(self, cur, name: str, columns: str) -> str:
-        """Create the uploaded table ``name`` with ``columns`` (SQL); returns its SQL name."""
-
-    @abstractmethod
-    def set_deadline(self, seconds: float) -> None:
-        """Make the query fail once it has run ``seconds``."""
-
-    @abstractmethod
-    def open_cursor(self):
-        """The cursor that runs the query and reads its rows."""
-
-    def end(self) -> None:
-        """Undo, after the rollback, what the session changed on the connection."""
-
-
-class _SQLiteSession(_Session):
-    """SQLite: uploads in an in-memory database attached as ``tap_upload``, the time limit
-    a progress handler."""
-
-    dialect = "sqlite"
-    marker = "?"
-
-    def begin(self) -> None:
-        # no transaction left open by the driver: ATTACH and DETACH refuse to run in one
-        self.raw.driver_connection.rollback()
-
-    def prepare_uploads(self, cur) -> None:
-        cur.execute(f"ATTACH DATABASE ':memory:' AS {UPLOAD_SCHEMA}")
-
-    def create_upload(self, cur, name: str, columns: str) -> str:
-        target = f"{UPLOAD_SCHEMA}.{_quote(name)}"
-        cur.execute(f"CREATE TABLE {target} ({columns})")
-        return target
-
-    def set_deadline(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        self.raw.driver_connection.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
-
-    def open_cursor(self):
-        cursor = self.raw.cursor()
-        sqlite_functions.forget_failure()
-        return cursor
-
-    def end(self) -> None:
-        self.raw.driver_connection.set_progress_handler(None, 0)
-        if self.uploads:
-            self.raw.driver_connection.execute(f"DETACH DATABASE {UPLOAD_SCHEMA}")
-
-
-class _PostgreSQLSession(_Session):
-    """PostgreSQL: uploads in temporary tables and the time limit, both of the request's
-    transaction; rows from a server-side cursor."""
-
-    dialect = "postgresql"
-    marker = "%s"
-
-    @staticmethod
-    def upload_sql_name(name: str) -> str | None:
-        return f"pg_temp.{name}"
-
-    def create_upload(self, cur, name: str, columns: str) -> str:
-        cur.execute(f"CREATE TEMPORARY TABLE {_quote(name)} ({columns}) ON COMMIT DROP")
-        return _quote(name)
-
-    def set_deadline(self, seconds: float) -> None:
-        with self.raw.cursor() as cur:  # for this transaction only
-            cur.execute(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
-
-    def open_cursor(self):
-        cursor = self.raw.cursor(name="tap")  # server side: rows come in batches
-        cursor.itersize = FETCH_ROWS
-        return cursor
-
-
-#: the sessions by SQLAlchemy's name of their database
-SESSIONS: dict[str, type[_Session]] = {s.dialect: s for s in (_SQLiteSession, _PostgreSQLSession)}
 
 
 def execute(engine: Engine, tableset: TableSet, request: TapRequest, *,
@@ -453,10 +355,10 @@ def execute(engine: Engine, tableset: TableSet, request: TapRequest, *,
     while rows stream (the time limit, an expression that fails on row 90,000) ends a
     VOTable with QUERY_STATUS ERROR after the rows sent (DALI 1.1), then raises the
     TapError, for the caller that still has a status to set (an async job)."""
-    dialect = engine.dialect.name
+    dialect = dialect_of(engine)
     uploads = list(uploads)
     translation = translate(request, upload_tableset(tableset, uploads, dialect), dialect, user_groups)
-    session = SESSIONS[dialect](engine, uploads, timeout)
+    session = _Session(engine, dialect, uploads, timeout)
     try:
         cursor = session.run(translation)
         first = cursor.fetchmany(1)

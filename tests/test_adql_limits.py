@@ -17,6 +17,7 @@ from schemas import assert_valid
 from tap_catalog import adql
 from tap_catalog.adql.errors import ADQLLimitError
 from tap_catalog.adql.limits import ParseLimits
+from tap_catalog.dialects import DIALECTS
 
 from conftest import wait_for
 
@@ -171,7 +172,7 @@ def test_every_nesting_up_to_the_limit_is_translated(app, kind):
     text = deepest_allowed(kind)
     tableset = app.extensions["hera"].tableset
     for dialect in ("sqlite", "postgresql"):
-        assert adql.translate(adql.parse(text), tableset, dialect, maxrec=10).sql
+        assert adql.translate(adql.parse(text), tableset, DIALECTS[dialect], maxrec=10).sql
 
 
 @pytest.mark.parametrize("kind, n, message", [

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from tap_catalog import database, demo
 from tap_catalog.adql import ADQLSemanticError, ADQLSyntaxError, parse, translate
+from tap_catalog.dialects import DIALECTS, dialect_of
 from tap_catalog.tableset import TableSet
 
 from conftest import POSTGRES_URL
@@ -116,7 +117,7 @@ def engines(sqlite_engine, pg_engine):
 
 def run(engine, adql: str, **kw):
     """(Translation, rows) of ``adql`` on ``engine``; rows normalized for comparison."""
-    tr = translate(parse(adql), TABLESET, engine.dialect.name, **kw)
+    tr = translate(parse(adql), TABLESET, dialect_of(engine), **kw)
     with engine.connect() as conn:
         for statement in tr.setup:
             conn.execute(text(statement))
@@ -446,7 +447,7 @@ CONE_QUERIES = [
 @pytest.mark.parametrize("adql", CONE_QUERIES)
 @pytest.mark.parametrize("groups", [None, frozenset({"proposal-secret"})])
 def test_sqlite_cone_search_reads_the_rtree_not_the_table(sqlite_engine, adql, groups):
-    sql = translate(parse(adql), TABLESET, "sqlite", user_groups=groups).sql
+    sql = translate(parse(adql), TABLESET, DIALECTS["sqlite"], user_groups=groups).sql
     with sqlite_engine.connect() as conn:
         plan = [r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql))]
     table = "obscore" if "obscore" in adql else "scw"
@@ -462,7 +463,7 @@ def test_postgresql_cone_search_uses_the_gist_index(pg_engine, adql):
     """The small test table would be read whole by choice, so sequential scans are
     switched off: the index must be able to answer (bench/bench_tap.py shows the plan the
     planner chooses on 300,000 rows)."""
-    sql = translate(parse(adql), TABLESET, "postgresql", user_groups=frozenset({"g"})).sql
+    sql = translate(parse(adql), TABLESET, DIALECTS["postgresql"], user_groups=frozenset({"g"})).sql
     with pg_engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
         plan = "\n".join(r[0] for r in conn.execute(text("EXPLAIN " + sql)))
@@ -475,7 +476,7 @@ def test_postgresql_cone_search_uses_the_gist_index(pg_engine, adql):
 def test_geometry_results_carry_dali_xtypes():
     tr = translate("SELECT POINT(ra, dec) AS p, CIRCLE(ra, dec, 1) AS c, POLYGON(1, 2, 3, 4, 5, 6) AS g, "
                    "BOX(10, 10, 1, 1) AS b, CENTROID(CIRCLE(1, 2, 3)) AS m, ra FROM integral.scw",
-                   TABLESET, "sqlite")
+                   TABLESET, DIALECTS["sqlite"])
     shapes = [(c.name, c.datatype, c.arraysize, c.xtype, c.unit) for c in tr.columns]
     assert shapes == [("p", "double", "2", "point", "deg"), ("c", "double", "3", "circle", "deg"),
                       ("g", "double", "*", "polygon", "deg"), ("b", "double", "*", "polygon", "deg"),
@@ -483,7 +484,7 @@ def test_geometry_results_carry_dali_xtypes():
 
 
 def test_result_columns_keep_the_declared_metadata():
-    tr = translate("SELECT s.ra AS x, good_isgri, revolution FROM integral.scw AS s", TABLESET, "postgresql")
+    tr = translate("SELECT s.ra AS x, good_isgri, revolution FROM integral.scw AS s", TABLESET, DIALECTS["postgresql"])
     x, good, rev = tr.columns
     assert (x.name, x.unit, x.ucd) == ("x", "deg", "pos.eq.ra;meta.main")
     assert (good.datatype, good.unit, good.ucd) == ("double", "s", "time.duration;obs.exposure")
@@ -521,7 +522,7 @@ def test_maxrec_limits_the_rows_and_top_wins_when_smaller(sqlite_engine):
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_bad_names_are_errors_that_name_the_closest_existing_one(adql, message, dialect):
     with pytest.raises(ADQLSemanticError) as err:
-        translate(parse(adql), TABLESET, dialect)
+        translate(parse(adql), TABLESET, DIALECTS[dialect])
     assert message in str(err.value)
 
 
@@ -578,7 +579,7 @@ def test_a_hostile_string_finds_its_row_on_both_databases(engines):
 def test_hostile_identifiers_are_names_or_errors_never_sql(engines, adql):
     for engine in engines.values():
         try:
-            tr = translate(parse(adql), TABLESET, engine.dialect.name)
+            tr = translate(parse(adql), TABLESET, dialect_of(engine))
         except (ADQLSemanticError, ADQLSyntaxError):
             continue
         assert "DROP TABLE integral.scw; --\" FROM" not in tr.sql
@@ -589,13 +590,13 @@ def test_hostile_identifiers_are_names_or_errors_never_sql(engines, adql):
 
 def test_nul_characters_and_unparsed_text_never_reach_the_database():
     with pytest.raises(ADQLSemanticError):
-        translate("SELECT ra FROM integral.scw WHERE target_name = 'a\x00b'", TABLESET, "postgresql")
+        translate("SELECT ra FROM integral.scw WHERE target_name = 'a\x00b'", TABLESET, DIALECTS["postgresql"])
     with pytest.raises(ADQLSyntaxError):
-        translate("SELECT ra FROM integral.scw; DROP TABLE integral.scw", TABLESET, "sqlite")
+        translate("SELECT ra FROM integral.scw; DROP TABLE integral.scw", TABLESET, DIALECTS["sqlite"])
     with pytest.raises(ADQLSyntaxError):
-        translate("SELECT ra FROM integral.scw /* comment */", TABLESET, "sqlite")
+        translate("SELECT ra FROM integral.scw /* comment */", TABLESET, DIALECTS["sqlite"])
     # comments in ADQL are dropped by the parser: they are not copied into the SQL
-    assert "--" not in translate("SELECT ra -- DROP\nFROM integral.scw", TABLESET, "sqlite").sql
+    assert "--" not in translate("SELECT ra -- DROP\nFROM integral.scw", TABLESET, DIALECTS["sqlite"]).sql
 
 
 # ---- proprietary science windows ------------------------------------------------------------------
@@ -686,14 +687,14 @@ def test_private_windows_become_public_at_their_public_date_without_anyone_actin
 
 def test_every_read_of_a_proprietary_table_is_filtered_in_the_sql():
     adql = "SELECT COUNT(*) FROM integral.scw AS a, ivoa.obscore AS b, ivoa.obsplan AS c"
-    pg = translate(adql, TABLESET, "postgresql", user_groups=frozenset({"g'1"}))
+    pg = translate(adql, TABLESET, DIALECTS["postgresql"], user_groups=frozenset({"g'1"}))
     # PostgreSQL: only the barrier views are read; the groups are a setting of the transaction
     for table in ("integral.scw", "ivoa.obscore", "ivoa.obsplan"):
         schema, name = table.split(".")
         assert f'"{schema}"."{name}__visible" AS' in pg.sql
         assert f'"{schema}"."{name}" AS' not in pg.sql
     assert pg.setup and "'{\"g''1\"}'" in pg.setup[0]  # quoted like any string
-    sqlite = translate(adql, TABLESET, "sqlite", user_groups=frozenset({"g'1"})).sql
+    sqlite = translate(adql, TABLESET, DIALECTS["sqlite"], user_groups=frozenset({"g'1"})).sql
     # SQLite: once in each derived table's WHERE, once in each guard of its 36 + 37 + ... columns
     assert sqlite.count("FROM \"integral\".\"scw\" WHERE (\"status\" <> 'private'") == 1
     assert sqlite.count("\"data_rights\" <> 'proprietary'") > 2

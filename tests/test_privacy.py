@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from accounts import users
 from tap_catalog import adql, demo, ingest, row_access
+from tap_catalog.dialects import DIALECTS
 
 from conftest import load_demo, wait_for
 from schemas import assert_valid
@@ -214,7 +215,7 @@ def test_the_cone_under_the_access_rule_uses_the_sky_index(pg_service, groups):
     load_demo(pg_service, 2000, 3)
     tr = adql.translate("SELECT scw_id FROM integral.scw WHERE "
                         "1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 83.63, 22.01, 5))",
-                        hera.tableset, "postgresql", user_groups=groups)
+                        hera.tableset, DIALECTS["postgresql"], user_groups=groups)
     with hera.engine.connect() as conn:
         assert row_access.missing_leakproof(conn) == []
         for statement in tr.setup:
@@ -260,7 +261,7 @@ def test_sqlite_comparisons_with_constants_still_use_the_indexes(tmp_path, condi
     engine = database.make_engine(f"sqlite:///{tmp_path}/h.sqlite")
     database.create_catalog(engine, tableset)
     sql = adql.translate(f"SELECT scw_id, pi_name FROM integral.scw WHERE {condition}",
-                         tableset, "sqlite").sql
+                         tableset, DIALECTS["sqlite"]).sql
     with engine.connect() as conn:
         plan = " | ".join(r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql)))
     engine.dispose()
@@ -280,7 +281,7 @@ def test_without_leakproof_the_cone_scans_and_hera_doctor_says_what_to_run(pg_se
     load_demo(pg_service, 2000, 3)
     tr = adql.translate("SELECT scw_id FROM integral.scw WHERE "
                         "1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 83.63, 22.01, 5))",
-                        hera.tableset, "postgresql")
+                        hera.tableset, DIALECTS["postgresql"])
     with hera.engine.begin() as conn:
         conn.execute(text("ALTER FUNCTION radians(double precision) NOT LEAKPROOF"))
     try:

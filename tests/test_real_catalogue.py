@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from tap_catalog import adql, cli, ingest
+from tap_catalog.dialects import dialect_of
 from vo_service.web import selection
 
 from schemas import assert_valid
@@ -290,7 +291,7 @@ def test_binary_data_named_csv_is_refused(hera, tmp_path):
 # -- rights ------------------------------------------------------------------------------------
 def visible(hera, now: datetime, query="SELECT COUNT(*) FROM integral.scw") -> int:
     """What an anonymous query sees at ``now`` (the translator's access rule)."""
-    translation = adql.translate(query, hera.tableset, hera.engine.dialect.name, now=now)
+    translation = adql.translate(query, hera.tableset, dialect_of(hera.engine), now=now)
     with hera.engine.begin() as conn:
         for statement in translation.setup:
             conn.exec_driver_sql(statement)

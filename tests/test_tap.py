@@ -185,7 +185,7 @@ def test_results_stream(catalogue):
 
 def test_memory_stays_flat_while_rows_stream(catalogue):
     """The peak memory of a result of 10,000 rows is that of one of 4,000 rows (on
-    PostgreSQL: two batches of query.FETCH_ROWS rows)."""
+    PostgreSQL: two batches of tap_catalog.dialects.postgresql.FETCH_ROWS rows)."""
     import tracemalloc
     hera = catalogue.extensions["hera"]
     load_demo(catalogue, 10_000, SEED)

@@ -23,6 +23,7 @@ from astropy.table import Table
 from accounts import users
 from tap_catalog import adql, demo
 from tap_catalog.adql import translate
+from tap_catalog.dialects import DIALECTS
 from uws import ErrorSummary, Phase, Result
 from vo_service import create_app
 from vo_service.app import init_database
@@ -109,7 +110,7 @@ def test_a_target_name_becomes_a_cone_with_the_distance_column(app):
     assert "AS dist" in sel.adql
     assert sel.adql.startswith("SELECT TOP 1000 scw_id, scw_ver, scw_type, status, ra, dec, start_time, end_time, "
                                "revolution, good_spi, good_isgri, good_picsit, good_jemx1, good_jemx2, good_omc")
-    translate(adql.parse(sel.adql), app.extensions["hera"].tableset, "sqlite")  # valid ADQL on our tables
+    translate(adql.parse(sel.adql), app.extensions["hera"].tableset, DIALECTS["sqlite"])  # valid ADQL on our tables
 
 
 @pytest.mark.parametrize("text, ra, dec", [
@@ -181,7 +182,7 @@ def test_time_type_good_time_and_revolution_constraints_become_where_clauses(app
     assert "revolution >= 150" in sel.adql and "revolution <= 250" in sel.adql
     assert sel.adql.startswith("SELECT TOP 77 ") and sel.maxrec == 77
     assert "CONTAINS" not in sel.adql and "dist" not in sel.adql
-    translate(adql.parse(sel.adql), app.extensions["hera"].tableset, "sqlite")
+    translate(adql.parse(sel.adql), app.extensions["hera"].tableset, DIALECTS["sqlite"])
 
 
 def test_the_selection_finds_exactly_the_science_windows_that_satisfy_it(client, demo_catalogue):

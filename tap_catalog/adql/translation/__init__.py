@@ -6,9 +6,11 @@
 - :mod:`.geometry` — geometry constructors, predicates and functions, and the prefilter
   each cone gets from its table's spatial index;
 - :mod:`.access` — reads of tables with proprietary rows (:mod:`tap_catalog.row_access`);
-- :mod:`.values` — the compiled expression (:class:`~.values.Value`) they all pass around;
-- :mod:`.dialects` — one :class:`~.dialects.base.Dialect` per database: all the SQL that
-  one database writes differently from another, and nothing else.
+- :mod:`.values` — the compiled expression (:class:`~.values.Value`) they all pass around.
+
+The SQL that one database writes differently from another is asked of a dialect
+(:class:`tap_catalog.dialects.base.Dialect`) that the caller passes to :func:`translate`:
+the dialects use :mod:`.values` and :mod:`.access`, so the translator imports none of them.
 
 Imports only the rest of :mod:`tap_catalog.adql`, :mod:`tap_catalog.tableset` and
 :mod:`tap_catalog.row_access`.

@@ -1,6 +1,6 @@
 """Proprietary rows in the translated SQL: every read of a table with proprietary rows
 (:data:`tap_catalog.row_access.ROW_ACCESS`) becomes a read of the rows the asking user may
-see, as the dialect builds it (:meth:`.dialects.base.Dialect.visible_rows`).
+see, as the dialect builds it (:meth:`tap_catalog.dialects.base.Dialect.visible_rows`).
 
 On SQLite that source also gives its indexed columns unguarded (named :data:`UNGUARDED` +
 column): a comparison of such a column with constants reads the unguarded column, so that

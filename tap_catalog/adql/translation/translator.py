@@ -8,9 +8,10 @@ their parsed values. No part of the user's text is copied into the SQL.
 expressions and functions here; FROM clauses and names in :mod:`.scopes`, geometry and
 cone prefilters in :mod:`.geometry`, reads of tables with proprietary rows in
 :mod:`.access`. Whatever one database writes differently from another is asked of the
-translation's :class:`~.dialects.base.Dialect`; where the databases behave differently
-(collation, NULL order, rounding, division by zero, booleans, set operator precedence)
-the dialects spell out one behaviour, so that all return the same rows (docs/adql.md).
+translation's dialect (:class:`tap_catalog.dialects.base.Dialect`), which the caller
+passes in; where the databases behave differently (collation, NULL order, rounding,
+division by zero, booleans, set operator precedence) the dialects spell out one
+behaviour, so that all return the same rows (docs/adql.md).
 """
 from __future__ import annotations
 
@@ -24,7 +25,6 @@ from .. import ast
 from ..errors import ADQLSemanticError
 from ..parser import parse
 from .access import RowAccessReading
-from .dialects import DIALECTS, Dialect
 from .geometry import GeometryTranslation, conjuncts
 from .scopes import NameResolution, OutputColumn, Scope, suggest
 from .values import GEOMETRY_XTYPES, INTEGER_TYPES, Value, computed_column, quote
@@ -46,11 +46,11 @@ class Translation:
     setup: list[str] = field(default_factory=list)
 
 
-def translate(tree, tableset: TableSet, dialect: str, *, maxrec: Optional[int] = None,
+def translate(tree, tableset: TableSet, dialect, *, maxrec: Optional[int] = None,
               user_groups: Optional[frozenset] = None, now: Optional[datetime] = None
               ) -> Translation:
-    """Translate a parsed query (or ADQL text) for ``dialect``, a name of
-    :data:`~.dialects.DIALECTS` ("sqlite" or "postgresql").
+    """Translate a parsed query (or ADQL text) into the SQL of ``dialect``, a
+    :class:`tap_catalog.dialects.base.Dialect` (one of :data:`tap_catalog.dialects.DIALECTS`).
 
     ``maxrec``, when given, limits the number of rows (with TOP, the smaller wins).
     ``user_groups`` are the groups of the user who asks (None: anonymous): every read of
@@ -58,14 +58,12 @@ def translate(tree, tableset: TableSet, dialect: str, *, maxrec: Optional[int] =
     the rows that are public, past their release date at ``now`` (default: the current
     UTC time), or entitled to one of these groups.
     """
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown SQL dialect {dialect!r}; use one of {tuple(DIALECTS)}")
     if isinstance(tree, str):
         tree = parse(tree)
     now = now or datetime.now(timezone.utc)
     if now.tzinfo is not None:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
-    translator = Translator(tableset, DIALECTS[dialect], frozenset(user_groups or ()), now)
+    translator = Translator(tableset, dialect, frozenset(user_groups or ()), now)
     return translator.query(tree, maxrec)
 
 
@@ -73,7 +71,7 @@ class Translator(NameResolution, GeometryTranslation, RowAccessReading):
     """The state of one translation: the aliases in use, the common table expressions,
     the declared tables read."""
 
-    def __init__(self, tableset: TableSet, dialect: Dialect, user_groups: frozenset,
+    def __init__(self, tableset: TableSet, dialect, user_groups: frozenset,
                  now: datetime):
         self.tableset = tableset
         self.dialect = dialect

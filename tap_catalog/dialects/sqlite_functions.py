@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import lru_cache, wraps
 
-from ... import sphere
+from ..adql import sphere
 
 
 _failure = threading.local()
