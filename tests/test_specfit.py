@@ -12,6 +12,7 @@ import pytest
 from astropy.io import fits
 from scipy.optimize import least_squares
 
+from schemas import assert_valid
 from test_tools_http import NS, alice, create, finished, job_url, result, space  # noqa: F401 (fixtures)
 from tools_registry.registry import Registry
 from tools_registry.spectral.specfit import specfit
@@ -293,6 +294,16 @@ def test_specfit_is_declared():
 
 
 # -- through the service ------------------------------------------------------------------------
+
+
+def test_the_descriptor_comes_from_the_declaration(client):
+    root = assert_valid("VOTable.xsd", client.get("/tools/specfit/descriptor").data)
+    params = root.findall(".//vo:GROUP[@name='inputParams']/vo:PARAM", NS)
+    assert [p.get("name") for p in params][:3] == ["phafile", "outfile", "plotfile"]
+    statistic = root.find(".//vo:PARAM[@name='statistic']", NS)
+    assert [o.get("value") for o in statistic.findall("vo:VALUES/vo:OPTION", NS)] == ["auto", "chi2", "cstat"]
+    assert root.find(".//vo:PARAM[@name='emin']", NS).get("unit") == "keV"
+
 
 
 def test_a_specfit_job_fits_the_crab(client, alice, space, worker):  # noqa: F811
