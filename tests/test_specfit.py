@@ -306,7 +306,7 @@ def test_the_descriptor_comes_from_the_declaration(client):
 
 
 
-def test_a_specfit_job_fits_the_crab(client, alice, space, worker):  # noqa: F811
+def test_a_specfit_job_fits_the_crab(client, alice, space, worker, tmp_path):  # noqa: F811
     for key in ("phafile", "arffile", "rmffile"):
         space.write(f"crab/{Path(CRAB[key]).name}", Path(CRAB[key]).read_bytes())
     url = job_url(create(client, "/tools/specfit", alice, PHASE="RUN",
@@ -321,6 +321,17 @@ def test_a_specfit_job_fits_the_crab(client, alice, space, worker):  # noqa: F81
     assert 2.0 <= values["PhoIndex"] <= 2.25 and 1.5e-8 <= values["flux"] <= 3e-8
     with space.open("crab/fit.fits") as f, fits.open(f) as hdul:
         assert hdul[1].header["STATISTIC"] == "chi2"
+    with fits.open(CRAB["phafile"]) as hdul:  # the responses named in the header, beside it in the workspace
+        hdul[1].header["RESPFILE"] = "jemx_query_spectrum_rmf_Crab.fits.gz"
+        hdul[1].header["ANCRFILE"] = "jemx_query_spectrum_arf_Crab.fits.gz"
+        hdul.writeto(tmp_path / "named.pha")
+    space.write("crab/named.pha", (tmp_path / "named.pha").read_bytes())
+    named = job_url(create(client, "/tools/specfit", alice, PHASE="RUN", phafile="crab/named.pha",
+                           model="phabs*powerlaw", par="nH=0.4", freeze="nH",
+                           outfile="crab/named.fits", plotfile="crab/named.png"))
+    root = finished(client, named, alice)
+    assert root.findtext("uws:phase", namespaces=NS) == "COMPLETED", client.get(named + "/error", headers=alice).data
+    assert result(client, named, alice, "provenance").json["values"]["PhoIndex"] == pytest.approx(values["PhoIndex"])
     bad = job_url(create(client, "/tools/specfit", alice, PHASE="RUN",
                          phafile="crab/jemx_query_spectrum_spec_Crab_pha.fits.gz",
                          rmffile="crab/jemx_query_spectrum_rmf_Crab.fits.gz", model="powerlw",
