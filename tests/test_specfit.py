@@ -230,6 +230,66 @@ def test_osa_quirks_are_adapted(tmp_path):
     assert "NaN" in values["notes"]
 
 
+def write_background(folder, counts, exposure, backscal):
+    pha = fits.BinTableHDU.from_columns([
+        fits.Column("CHANNEL", "J", array=np.arange(1, len(counts) + 1)),
+        fits.Column("COUNTS", "J", array=counts)], name="SPECTRUM")
+    pha.header.update(HDUCLASS="OGIP", HDUCLAS1="SPECTRUM", HDUCLAS2="BKG", HDUCLAS3="COUNT",
+                      EXPOSURE=exposure, POISSERR=True, BACKSCAL=backscal)
+    fits.HDUList([fits.PrimaryHDU(), pha]).writeto(folder / "synth_bkg.pha", overwrite=True)
+    return str(folder / "synth_bkg.pha")
+
+
+@pytest.mark.parametrize("statistic, recorded", [("auto", "wstat"), ("chi2", "chi2")])
+def test_a_background_spectrum_is_scaled_and_used(tmp_path, statistic, recorded):
+    """Source plus background counts, and a background taken over 5 times the area:
+    the W-statistic (or chi-square after subtraction) finds the source's index, where
+    ignoring the background would not."""
+    lo, hi, full = write_response(tmp_path)
+    rng = np.random.default_rng(4)
+    source = expected_counts(lo, hi, full, 2.0, 1.0, 1000.0)
+    background = np.full(32, 0.5 * source.mean())
+    counts = rng.poisson(source + background)
+    pha = write_counts(tmp_path, counts, 1000.0, extra={"BACKFILE": "synth_bkg.pha", "BACKSCAL": 1.0})
+    write_background(tmp_path, rng.poisson(background * 5), 1000.0, 5.0)
+    _, table, header, _ = fit(tmp_path, model="powerlaw", phafile=pha, statistic=statistic, **synthetic(tmp_path))
+    assert header["STATISTIC"] == recorded
+    index = table["PhoIndex"]
+    assert index["VALUE"] + 3 * index["ERR_LO"] < 2.0 < index["VALUE"] + 3 * index["ERR_HI"]
+    with fits.open(pha, mode="update") as hdul:
+        hdul[1].header["BACKFILE"] = "NONE"
+    ignored = fit(tmp_path, model="powerlaw", phafile=pha, **synthetic(tmp_path))[1]["PhoIndex"]["VALUE"]
+    assert ignored < index["VALUE"] - 0.1  # a flat background flattens the spectrum
+
+
+def test_a_net_spectrum_refuses_a_second_background(tmp_path):
+    with pytest.raises(ValueError, match="backfile: .*already background-subtracted"):
+        fit(tmp_path, backfile=CRAB["phafile"], **CRAB)
+
+
+def test_type_ii_files_and_grouping(tmp_path):
+    """Row 2 of a type II file is fitted; GROUPING joins channels into fewer bins."""
+    lo, hi, full = write_response(tmp_path)
+    rng = np.random.default_rng(5)
+    spectra = [rng.poisson(expected_counts(lo, hi, full, index, 1.0, 1000.0)) for index in (1.5, 2.5)]
+    grouping = np.tile([1, -1], 16)
+    pha = fits.BinTableHDU.from_columns([
+        fits.Column("SPEC_NUM", "J", array=[1, 2]),
+        fits.Column("CHANNEL", "32J", array=np.tile(np.arange(1, 33), (2, 1))),
+        fits.Column("COUNTS", "32J", array=np.array(spectra)),
+        fits.Column("GROUPING", "32I", array=np.tile(grouping, (2, 1)))], name="SPECTRUM")
+    pha.header.update(HDUCLASS="OGIP", HDUCLAS1="SPECTRUM", HDUCLAS2="TOTAL", HDUCLAS3="COUNT",
+                      HDUCLAS4="TYPE:II", EXPOSURE=1000.0, POISSERR=True)
+    fits.HDUList([fits.PrimaryHDU(), pha]).writeto(tmp_path / "typeii.pha")
+    with pytest.raises(ValueError, match="phafile: a type II file with 2 spectra; choose one with row"):
+        fit(tmp_path, model="powerlaw", phafile=str(tmp_path / "typeii.pha"), **synthetic(tmp_path))
+    _, table, header, _ = fit(tmp_path, model="powerlaw", phafile=str(tmp_path / "typeii.pha"), row=2,
+                              **synthetic(tmp_path))
+    index = table["PhoIndex"]
+    assert index["VALUE"] + 3 * index["ERR_LO"] < 2.5 < index["VALUE"] + 3 * index["ERR_HI"]
+    assert header["NBINS1"] == 16 and header["DOF"] == 14
+
+
 @pytest.mark.parametrize("model, par, truth", [
     ("cutoffpl", "PhoIndex=1.2,HighECut=20", {"HighECut": 25.0}),
     ("bknpower", "PhoIndx1=1.5,BreakE=12,PhoIndx2=2.5", {"BreakE": 15.0}),

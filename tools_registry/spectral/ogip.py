@@ -36,6 +36,7 @@ class Spectrum:
     data: object  # sherpa.astro.data.DataPHA
     is_rate: bool  # the file held rates (OSA's background-subtracted spectra), not counts
     poisson: bool  # counts with Poisson errors (POISSERR = T, no STAT_ERR)
+    net: bool  # background already subtracted (HDUCLAS2 = NET)
     respfile: str | None  # the response the header names, resolved beside the file
     ancrfile: str | None
     backfile: str | None
@@ -179,6 +180,7 @@ def read_pha(name: str, row: int | None = None, what: str = "phafile"):
         areascal = _column(hdu, header, "AREASCAL", index, 1.0)
         backscal = _column(hdu, header, "BACKSCAL", index, 1.0)
         poisserr = header.get("POISSERR")
+        net = _class(hdu, 2) == "NET"
         references = {key: _text(header, key) for key in ("RESPFILE", "ANCRFILE", "BACKFILE")}
         kept_header = {key: header[key] for key in ("TELESCOP", "INSTRUME", "DETNAM", "OBJECT", "DATE-OBS")
                        if isinstance(header.get(key), str)}
@@ -223,7 +225,7 @@ def read_pha(name: str, row: int | None = None, what: str = "phafile"):
                    backscal=backscal, areascal=areascal, header=kept_header)
     reference = Path(path)
     return Spectrum(
-        data=data, is_rate=is_rate, poisson=poisson,
+        data=data, is_rate=is_rate, poisson=poisson, net=net,
         respfile=_beside(reference, references["RESPFILE"], "rmffile"),
         ancrfile=_beside(reference, references["ANCRFILE"], "arffile"),
         backfile=_beside(reference, references["BACKFILE"], "backfile"),
@@ -316,4 +318,17 @@ def match(spectrum: Spectrum, arf, rmf, what: str = "phafile") -> None:
     data.set_rmf(rmf)
     if arf is not None:
         data.set_arf(arf)
+    data.set_analysis("energy")
+
+
+def add_background(spectrum: Spectrum, background: Spectrum, what: str = "backfile") -> None:
+    """Give the spectrum its background, channel by channel; sherpa scales it by the
+    ratio of EXPOSURE x BACKSCAL x AREASCAL."""
+    data, bkg = spectrum.data, background.data
+    if spectrum.net:
+        raise ValueError(f"{what}: {data.name} is already background-subtracted (HDUCLAS2 = NET)")
+    if len(bkg.channel) != len(data.channel):
+        raise ValueError(f"{what}: {len(bkg.channel)} channels, the spectrum {data.name} has {len(data.channel)}")
+    bkg.channel = data.channel.copy()
+    data.set_background(bkg)
     data.set_analysis("energy")

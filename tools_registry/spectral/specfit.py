@@ -29,12 +29,12 @@ SIGMA_90 = 1.6448536269514722  # the two-sided 90 % interval of one parameter
 _PAR = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*=\s*([^:\s]+)(?::([^:\s]*):([^:\s]*))?\s*$")
 
 
-def specfit(phafile, outfile, plotfile, model="phabs*powerlaw", arffile=None, rmffile=None, emin=None,
-            emax=None, statistic="auto", par=None, freeze=None, fluxband="2-10", row=None):
+def specfit(phafile, outfile, plotfile, model="phabs*powerlaw", arffile=None, rmffile=None, backfile=None,
+            emin=None, emax=None, statistic="auto", par=None, freeze=None, fluxband="2-10", row=None):
     """Fit ``model`` to one spectrum or several jointly; see docs/specfit.md.
 
-    phafile, arffile, rmffile: a path or a list of paths (a joint fit); arffile and
-    rmffile, when not given, are the spectrum's ANCRFILE and RESPFILE beside it.
+    phafile, arffile, rmffile, backfile: a path or a list of paths (a joint fit); when
+    not given, the spectrum's ANCRFILE, RESPFILE and BACKFILE beside it.
     model: XSPEC-style expression of powerlaw, cutoffpl, bknpower, bbody, bremss,
     gaussian, phabs/tbabs/wabs with + and *. emin, emax: energies (keV) fitted.
     statistic: auto, chi2 or cstat. par: ``name=value`` or ``name=value:min:max``,
@@ -46,7 +46,8 @@ def specfit(phafile, outfile, plotfile, model="phabs*powerlaw", arffile=None, rm
 
     started = time.perf_counter()
     phafiles, arffiles, rmffiles = _as_list(phafile), _as_list(arffile), _as_list(rmffile)
-    for name, files in (("arffile", arffiles), ("rmffile", rmffiles)):
+    backfiles = _as_list(backfile)
+    for name, files in (("arffile", arffiles), ("rmffile", rmffiles), ("backfile", backfiles)):
         if files and len(files) != len(phafiles):
             raise ValueError(f"{name}: {len(files)} files for {len(phafiles)} spectra; give one per spectrum or none")
     band = _band(fluxband)
@@ -65,12 +66,20 @@ def specfit(phafile, outfile, plotfile, model="phabs*powerlaw", arffile=None, rm
         rmf = ogip.read_rmf(rmf_name, what=_label("rmffile", i, phafiles))
         arf = ogip.read_arf(arf_name, what=_label("arffile", i, phafiles)) if arf_name else None
         ogip.match(spectrum, arf, rmf, what=_label("phafile", i, phafiles))
+        back_name = backfiles[i] if backfiles else (spectrum.backfile if not spectrum.net else None)
+        if back_name:
+            what = _label("backfile", i, phafiles)
+            ogip.add_background(spectrum, ogip.read_pha(back_name, row=row, what=what), what=what)
         _filter(spectrum.data, emin, emax, _label("phafile", i, phafiles))
         spectrum.arf, spectrum.rmf = arf, rmf
         spectra.append(spectrum)
 
     statistic_name = _statistic(statistic, spectra)
     stat, method = _sherpa_statistic(statistic_name)
+    if statistic_name == "chi2":
+        for s in spectra:
+            if s.data.background_ids:
+                s.data.subtract()  # XSPEC's way with chi-square; the errors add in quadrature
 
     data, full, folded, factors = _fold(spectra, expression.model)
     free = full.get_thawed_pars()
@@ -213,27 +222,31 @@ def _statistic(choice: str, spectra) -> str:
     """chi2 for spectra with errors (OSA's background-subtracted rates), cstat for
     Poisson counts; an explicit choice is checked against the data."""
     choice = (choice or "auto").lower()
+    poisson = all(s.poisson for s in spectra)
+    background = [s.data.name for s in spectra if s.data.background_ids]
     if choice == "auto":
-        return "cstat" if all(s.poisson for s in spectra) else "chi2"
+        choice = "cstat" if poisson else "chi2"
     if choice == "cstat":
         rates = [s.data.name for s in spectra if s.is_rate or not s.poisson]
         if rates:
             raise ValueError(f"statistic: the C-statistic needs Poisson counts; {', '.join(rates)} "
                              "holds rates or counts with their own errors (use chi2)")
-        return choice
+        # Poisson counts with a Poisson background: the W-statistic (XSPEC's cstat then)
+        return "wstat" if background else choice
     if choice == "chi2":
         for s in spectra:
-            if s.poisson and s.data.staterror is None:
-                # Poisson counts under chi-square: sqrt(N) errors, as XSPEC gives them
-                s.data.staterror = np.sqrt(np.maximum(s.data.counts, 1.0))
+            for data in [s.data] + [s.data.get_background(i) for i in s.data.background_ids]:
+                if data.staterror is None:
+                    # Poisson counts under chi-square: sqrt(N) errors, as XSPEC gives them
+                    data.staterror = np.sqrt(np.maximum(data.counts, 1.0))
         return choice
     raise ValueError(f"statistic: {choice!r} is not auto, chi2 or cstat")
 
 
 def _sherpa_statistic(name: str):
     from sherpa.optmethods import LevMar, NelderMead
-    from sherpa.stats import CStat, Chi2
-    return (Chi2(), LevMar()) if name == "chi2" else (CStat(), NelderMead())
+    from sherpa.stats import CStat, Chi2, WStat
+    return {"chi2": (Chi2(), LevMar()), "cstat": (CStat(), NelderMead()), "wstat": (WStat(), NelderMead())}[name]
 
 
 def _guess_normalisations(expression, spectra) -> None:
@@ -334,7 +347,7 @@ def _write_table(path, rows, info, spectra) -> None:
                 "UNIT": "unit of VALUE", "FROZEN": "T: not fitted"}
     for i, column in enumerate(table.columns, start=1):
         h.comments[f"TTYPE{i}"] = comments[column.name]
-    h["HIERARCH STATISTIC"] = (info["statistic"], "fit statistic (chi2 or cstat)")
+    h["HIERARCH STATISTIC"] = (info["statistic"], "fit statistic: chi2, cstat or wstat")
     h["STATVAL"] = (info["statval"], "statistic at the best fit")
     h["DOF"] = (info["dof"], "degrees of freedom")
     h["MODEL"] = (info["model"], "model expression")
@@ -365,13 +378,18 @@ def _plot(path, spectra, folded, stat, expression, info) -> None:
     """Folded data and model in counts s^-1 keV^-1 against energy, the residuals in
     sigma below, as XSPEC's ``plot ldata delchi``."""
     from sherpa.astro.plot import DataPHAPlot, ModelPHAHistogram  # lazy: see specfit
+    from sherpa.stats import Chi2Gehrels
 
     figure = Figure(figsize=(7.5, 6.5), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     colours = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
     lowest = []
+    if info["statistic"] != "chi2":
+        stat = Chi2Gehrels()  # Poisson data: Gehrels' errors on the plot, as XSPEC draws them
     for i, (spectrum, model) in enumerate(zip(spectra, folded)):
         colour = colours[i % len(colours)]
+        if spectrum.data.background_ids and not spectrum.data.subtracted:
+            spectrum.data.subtract()  # the W-statistic fit is done; the figure shows the source
         data_plot, model_plot = DataPHAPlot(), ModelPHAHistogram()
         data_plot.prepare(spectrum.data, stat)
         model_plot.prepare(spectrum.data, model, stat)
@@ -399,7 +417,7 @@ def _plot(path, spectra, folded, stat, expression, info) -> None:
     top.set_ylabel("counts s$^{-1}$ keV$^{-1}$")
     bottom.set_ylabel("(data − model) / σ")
     bottom.set_xlabel("Energy (keV)")
-    stat_name = "χ²" if info["statistic"] == "chi2" else "C"
+    stat_name = {"chi2": "χ²", "cstat": "C", "wstat": "W"}[info["statistic"]]
     title = f"{expression.text}: {stat_name} = {info['statval']:.1f} for {info['dof']} dof"
     if info["flux"] is not None and math.isfinite(info["flux"]):
         title += f"\nF({info['emin']:g}–{info['emax']:g} keV) = {info['flux']:.3g} erg cm⁻² s⁻¹"
