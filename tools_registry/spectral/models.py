@@ -17,6 +17,7 @@ import ast
 import math
 
 import numpy as np
+from sherpa.astro.models import Atten
 from sherpa.models.model import ArithmeticModel, modelCacher1d
 from sherpa.models.parameter import Parameter
 
@@ -144,7 +145,6 @@ class Absorption(ArithmeticModel):
     library = "sherpa.astro.models.Atten (Rumph et al. 1994; Morrison & McCammon 1983)"
 
     def __init__(self, name="phabs"):
-        from sherpa.astro.models import Atten
         self.nH = Parameter(name, "nH", 1.0, 0.0, 1e5, 0.0, 1e6, units="10^22 atoms/cm^2")
         self._atten = Atten()
         super().__init__(name, (self.nH,))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
+from sherpa.astro.data import DataARF, DataPHA, DataRMF
 
 from tools_registry import compressed
 from tools_registry.filename import split_input
@@ -41,6 +42,8 @@ class Spectrum:
     ancrfile: str | None
     backfile: str | None
     notes: list[str] = field(default_factory=list)
+    arf: object = None  # the DataARF and DataRMF attached by ``match``
+    rmf: object = None
 
 
 def _open(name: str, what: str):
@@ -142,8 +145,6 @@ def _beside(reference: Path, named: str, what: str) -> str | None:
 def read_pha(name: str, row: int | None = None, what: str = "phafile"):
     """The spectrum of ``name`` (type I, or row ``row`` (1-based) of a type II file)
     as a ``Spectrum``; channels are numbered 1.. here and renumbered by ``match``."""
-    from sherpa.astro.data import DataPHA  # sherpa takes a second to import; only fits need it
-
     hdulist, hdu_spec, path = _open(name, what)
     with hdulist:
         hdu = _find(hdulist, hdu_spec, what, _is_spectrum, "SPECTRUM")
@@ -234,8 +235,6 @@ def read_pha(name: str, row: int | None = None, what: str = "phafile"):
 
 def read_arf(name: str, what: str = "arffile"):
     """The effective area of ``name`` as a sherpa ``DataARF`` (cm^2 against keV)."""
-    from sherpa.astro.data import DataARF  # lazy: see read_pha
-
     hdulist, hdu_spec, path = _open(name, what)
     with hdulist:
         hdu = _find(hdulist, hdu_spec, what, _is_arf, "SPECRESP (effective area)")
@@ -249,8 +248,6 @@ def read_arf(name: str, what: str = "arffile"):
 def read_rmf(name: str, what: str = "rmffile"):
     """The redistribution matrix of ``name`` (compressed rows: N_GRP groups of N_CHAN
     channels from F_CHAN) and its EBOUNDS as a sherpa ``DataRMF``."""
-    from sherpa.astro.data import DataRMF  # lazy: see read_pha
-
     hdulist, hdu_spec, path = _open(name, what)
     with hdulist:
         matrix_hdu = _find(hdulist, hdu_spec, what, _is_matrix, "RSP_MATRIX (redistribution matrix)")
@@ -315,6 +312,7 @@ def match(spectrum: Spectrum, arf, rmf, what: str = "phafile") -> None:
         # keep the RMF's exact grid so that sherpa sees one grid
         arf.energ_lo, arf.energ_hi = rmf.energ_lo, rmf.energ_hi
     data.channel = np.arange(rmf.offset, rmf.offset + rmf.detchans, dtype=float)
+    spectrum.arf, spectrum.rmf = arf, rmf
     data.set_rmf(rmf)
     if arf is not None:
         data.set_arf(arf)

@@ -18,9 +18,18 @@ import re
 import time
 
 import numpy as np
+import sherpa
 from astropy.io import fits
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter, ScalarFormatter
+from sherpa.astro.instrument import Response1D
+from sherpa.astro.plot import DataPHAPlot, ModelPHAHistogram
+from sherpa.data import DataSimulFit
+from sherpa.estmethods import Confidence
+from sherpa.fit import Fit
+from sherpa.models.model import SimulFitModel
+from sherpa.optmethods import LevMar, NelderMead
+from sherpa.stats import Chi2, Chi2Gehrels, CStat, WStat
 
 from tools_registry.filename import output_path
 from tools_registry.spectral import models, ogip
@@ -42,8 +51,6 @@ def specfit(phafile, outfile, plotfile, model="phabs*powerlaw", arffile=None, rm
     row: the spectrum of a type II file (1-based).
     Returns the statistic, the parameters with their 1 sigma errors, and the flux.
     """
-    from sherpa.fit import Fit  # lazy: sherpa takes a second to import
-
     started = time.perf_counter()
     phafiles, arffiles, rmffiles = _as_list(phafile), _as_list(arffile), _as_list(rmffile)
     backfiles = _as_list(backfile)
@@ -71,7 +78,6 @@ def specfit(phafile, outfile, plotfile, model="phabs*powerlaw", arffile=None, rm
             what = _label("backfile", i, phafiles)
             ogip.add_background(spectrum, ogip.read_pha(back_name, row=row, what=what), what=what)
         _filter(spectrum.data, emin, emax, _label("phafile", i, phafiles))
-        spectrum.arf, spectrum.rmf = arf, rmf
         spectra.append(spectrum)
 
     statistic_name = _statistic(statistic, spectra)
@@ -244,15 +250,12 @@ def _statistic(choice: str, spectra) -> str:
 
 
 def _sherpa_statistic(name: str):
-    from sherpa.optmethods import LevMar, NelderMead
-    from sherpa.stats import CStat, Chi2, WStat
     return {"chi2": (Chi2(), LevMar()), "cstat": (CStat(), NelderMead()), "wstat": (WStat(), NelderMead())}[name]
 
 
 def _guess_normalisations(expression, spectra) -> None:
     """Start each additive norm near the data: the folded model with norm 1 scaled to
     the first spectrum's noticed counts (a norm of 1 can be 1e-4 or 1e4 times too big)."""
-    from sherpa.astro.instrument import Response1D  # lazy: see specfit
     data = spectra[0].data
     norms = [p for p in expression.parameters if p.name == "norm" and not p.frozen]
     if not norms:
@@ -266,7 +269,6 @@ def _guess_normalisations(expression, spectra) -> None:
 
 
 def _confidence(fit, sigma: float) -> dict:
-    from sherpa.estmethods import Confidence
     fit.estmethod = Confidence()
     fit.estmethod.sigma = sigma
     try:
@@ -280,9 +282,6 @@ def _confidence(fit, sigma: float) -> dict:
 def _fold(spectra, source):
     """The data and the folded model to fit: one spectrum, or several in a joint fit
     where each after the first has a free constant factor, as in XSPEC."""
-    from sherpa.astro.instrument import Response1D  # lazy: see specfit
-    from sherpa.data import DataSimulFit
-    from sherpa.models.model import SimulFitModel
 
     folded, factors = [], []
     for i, spectrum in enumerate(spectra):
@@ -301,8 +300,6 @@ def _flux(spectra, expression, band, stat, method):
     """The model's energy flux in ``band`` and its 1 sigma interval from the likelihood
     profile of the flux: the model is refitted with the flux as a parameter (XSPEC's
     cflux) and the first free norm frozen. Without a free norm there is no interval."""
-    from sherpa.estmethods import Confidence  # lazy: see specfit
-    from sherpa.fit import Fit
 
     source = expression.model
     flux = models.band_flux(source, *band)
@@ -358,7 +355,6 @@ def _write_table(path, rows, info, spectra) -> None:
     h["EMAX"] = (info["emax"], "[keV] flux band upper energy")
     if info["absorption"]:
         h["ABSMODEL"] = info["absorption"][:68]
-    import sherpa  # lazy: see specfit
     h["CREATOR"] = (f"Hera specfit (sherpa {sherpa.__version__})", "program that wrote the file")
     for i, s in enumerate(spectra, start=1):
         h[f"PHAFILE{i}"] = (s.data.name[:68], "spectrum fitted")
@@ -377,8 +373,6 @@ def _finite(value):
 def _plot(path, spectra, folded, stat, expression, info) -> None:
     """Folded data and model in counts s^-1 keV^-1 against energy, the residuals in
     sigma below, as XSPEC's ``plot ldata delchi``."""
-    from sherpa.astro.plot import DataPHAPlot, ModelPHAHistogram  # lazy: see specfit
-    from sherpa.stats import Chi2Gehrels
 
     figure = Figure(figsize=(7.5, 6.5), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))
