@@ -13,7 +13,8 @@ from tools_registry import command
 from tools_registry.declaration import TYPES, DeclarationError, ParameterError, from_dict, load_file
 from tools_registry.registry import Registry, ToolNotFound
 
-BUILTIN = {"ftlist", "ftcopy", "fsort", "fselect", "fstatistic", "fcalc", "fmerge", "scw_coverage", "lcurve"}
+BUILTIN = {"ftlist", "ftcopy", "fsort", "fselect", "fstatistic", "fcalc", "fmerge", "scw_coverage", "lcurve",
+           "specfit"}
 
 
 def declaration(**changes):
