@@ -9,6 +9,7 @@ The archive tree is built in the real layout ``scw/RRRR/RRRRPPPPSSSF.VVV/<file>`
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from astropy.io import fits
 
 from accounts import users
 from tap_catalog import ingest
-from test_tools_http import alice, create, finished, job_url, result  # noqa: F401 (fixtures)
+from test_tools_http import create, finished, job_url, result
 from tools_registry import archive
 
 REAL_ORBIT = Path(__file__).parent / "data" / "real" / "products" / "sc_orbit_param_078900560010.fits.gz"
@@ -48,8 +49,8 @@ def root(tmp_path):
 
 
 @pytest.fixture
-def config(config, root):
-    return {**config, "HERA_ARCHIVE_ROOT": str(root)}
+def config(config_on_both_databases, root):
+    return {**config_on_both_databases, "HERA_ARCHIVE_ROOT": str(root)}
 
 
 @pytest.fixture
@@ -58,49 +59,72 @@ def catalogue(app, tmp_path):
     csv = tmp_path / "windows.csv"
     csv.write_text(WINDOWS_CSV)
     ingest.ingest(hera.engine, hera.tableset, [csv], progress=False)
-    users.add_user(hera.engine, "member", ["gc-team"])
-    users.add_user(hera.engine, "outsider", ["other"])
     return hera
 
 
+# the PostgreSQL database is the session's: user names of each test's own
+@pytest.fixture
+def member(catalogue):
+    name = "member" + os.urandom(4).hex()
+    users.add_user(catalogue.engine, name, ["gc-team"])
+    return name
+
+
+@pytest.fixture
+def alice(catalogue):
+    """(name, headers) of an astronomer who is in no window's group."""
+    name = "alice" + os.urandom(4).hex()
+    return name, {"Authorization": "Bearer " + users.add_user(catalogue.engine, name, ["integral"])}
+
+
+@pytest.fixture
+def outsider(catalogue):
+    name = "outsider" + os.urandom(4).hex()
+    users.add_user(catalogue.engine, name, ["other"])
+    return name
+
+
 def refusal(hera, root, name, owner):
+    if root is None:
+        hera = dataclasses.replace(hera, config={**hera.config, "HERA_ARCHIVE_ROOT": None})
     with pytest.raises(archive.ArchiveFileNotFound) as err:
-        archive.resolve(root, hera.engine, name, owner)
+        archive.resolve(hera, name, owner)
     return str(err.value).replace(name, "NAME")
 
 
-def test_names_resolve_to_the_newest_or_the_named_version(catalogue, root):
-    path = archive.resolve(root.resolve(), catalogue.engine, f"scw:{PUBLIC}/sc_orbit_param.fits.gz", "outsider")
+def test_names_resolve_to_the_newest_or_the_named_version(catalogue, root, outsider):
+    path = archive.resolve(catalogue, f"scw:{PUBLIC}/sc_orbit_param.fits.gz", outsider)
     assert path == (root / "scw/0789" / f"{PUBLIC}.001" / "sc_orbit_param.fits.gz").resolve()
     with fits.open(path) as hdul:
         assert hdul["INTL-ORBI-SCP"].header["SWID"] == PUBLIC
-    older = archive.resolve(root.resolve(), catalogue.engine, f"scw:{PUBLIC}.000/only_in_000.txt", None)
+    older = archive.resolve(catalogue, f"scw:{PUBLIC}.000/only_in_000.txt", None)
     assert older.read_text() == "SYNTHETIC"
     # a link that stays inside the root is followed
-    assert archive.resolve(root.resolve(), catalogue.engine, f"scw:{PUBLIC}/inside_link.fits.gz", None) == path
+    assert archive.resolve(catalogue, f"scw:{PUBLIC}/inside_link.fits.gz", None) == path
 
 
-def test_a_private_file_is_refused_exactly_as_a_missing_one(catalogue, root):
+def test_a_private_file_is_refused_exactly_as_a_missing_one(catalogue, root, member, outsider):
     root = root.resolve()
-    absent = refusal(catalogue, root, f"scw:{ABSENT}/swg.txt", "outsider")
-    assert refusal(catalogue, root, f"scw:{PRIVATE}/swg.txt", "outsider") == absent
+    absent = refusal(catalogue, root, f"scw:{ABSENT}/swg.txt", outsider)
+    assert refusal(catalogue, root, f"scw:{PRIVATE}/swg.txt", outsider) == absent
     assert refusal(catalogue, root, f"scw:{PRIVATE}/swg.txt", None) == absent
-    assert refusal(catalogue, root, f"scw:{PRIVATE}/nothing.txt", "member") == absent
-    assert archive.resolve(root, catalogue.engine, f"scw:{PRIVATE}/swg.txt", "member").read_text().startswith("SYNTHETIC")
+    assert refusal(catalogue, root, f"scw:{PRIVATE}/nothing.txt", member) == absent
+    assert archive.resolve(catalogue, f"scw:{PRIVATE}/swg.txt", member).read_text().startswith("SYNTHETIC")
 
 
 @pytest.mark.parametrize("name", [f"scw:{PUBLIC}/escape.txt", f"scw:{PUBLIC}/../{PUBLIC}.000/only_in_000.txt",
                                   f"scw:{PUBLIC}/..", f"scw:{PUBLIC}/.", f"scw:{PUBLIC}.001/", "scw:0789/x",
                                   f"scw:{PUBLIC}.9/sc_orbit_param.fits.gz"])
-def test_names_that_leave_the_root_or_are_not_files_are_refused(catalogue, root, name):
-    assert refusal(catalogue, root.resolve(), name, "member") == "'NAME' is not a file of the archive"
+def test_names_that_leave_the_root_or_are_not_files_are_refused(catalogue, root, name, member):
+    assert refusal(catalogue, root.resolve(), name, member) == "'NAME' is not a file of the archive"
 
 
 def test_without_a_root_no_name_resolves(catalogue):
     assert refusal(catalogue, None, f"scw:{PUBLIC}/sc_orbit_param.fits.gz", None)
 
 
-def test_ftlist_reads_a_window_file_in_place_on_a_worker(client, catalogue, alice, root, worker):  # noqa: F811
+def test_ftlist_reads_a_window_file_in_place_on_a_worker(client, catalogue, alice, root, worker):
+    owner, alice = alice
     before = sorted((p, p.stat().st_mtime_ns) for p in root.rglob("*"))
     url = job_url(create(client, "/tools/ftlist", alice, PHASE="RUN",
                          infile=f"scw:{PUBLIC}/sc_orbit_param.fits.gz[INTL-ORBI-SCP]", option="H"))
@@ -112,12 +136,13 @@ def test_ftlist_reads_a_window_file_in_place_on_a_worker(client, catalogue, alic
     provenance = result(client, url, alice, "provenance").json
     assert provenance["inputs"]["infile"]["path"] == f"scw:{PUBLIC}/sc_orbit_param.fits.gz"
     # nothing went into the workspace, nothing under the root changed
-    quota = catalogue.workspaces.for_user("alice").quota()
+    quota = catalogue.workspaces.for_user(owner).quota()
     assert (quota["bytes_used"], quota["files_used"]) == (0, 0)
     assert sorted((p, p.stat().st_mtime_ns) for p in root.rglob("*")) == before
 
 
-def test_a_private_or_escaping_name_is_refused_at_creation_like_a_missing_one(client, catalogue, alice):  # noqa: F811
+def test_a_private_or_escaping_name_is_refused_at_creation_like_a_missing_one(client, catalogue, alice):
+    alice = alice[1]
     answers = []
     for scw in (ABSENT, PRIVATE):
         response = create(client, "/tools/ftlist", alice, PHASE="RUN", infile=f"scw:{scw}/swg.txt", option="H")
@@ -127,7 +152,8 @@ def test_a_private_or_escaping_name_is_refused_at_creation_like_a_missing_one(cl
     assert response.status_code == 400 and "is not a file of the archive" in response.get_data(as_text=True)
 
 
-def test_an_output_cannot_be_written_into_the_archive(client, catalogue, alice, root):  # noqa: F811
+def test_an_output_cannot_be_written_into_the_archive(client, catalogue, alice, root):
+    alice = alice[1]
     for target in (f"scw:{PUBLIC}/sc_orbit_param.fits.gz", f"!scw:{PUBLIC}/new.fits"):
         response = create(client, "/tools/ftcopy", alice, PHASE="RUN", outfile=target,
                           infile=f"scw:{PUBLIC}/sc_orbit_param.fits.gz[INTL-ORBI-SCP]")

@@ -7,9 +7,9 @@ processing version) and ``aux/adp/RRRR.VVV/<file>``. A tool's file parameter may
 ``scw:<scw_id>/<file>`` (the newest version present) or ``scw:<scw_id>.<ver>/<file>``,
 with CFITSIO's extended file name syntax after it.
 
-Rights are the catalogue's: a window's files are readable when its row of
-``integral.scw`` is visible to the user under :data:`tap_catalog.row_access.ROW_ACCESS`
-(public, or past its public date, or the user in its group). A window the catalogue does
+Rights are the catalogue's: a window's files are readable when the query TAP runs for the
+user, under the access rule of :mod:`tap_catalog.row_access`, sees its row of
+``integral.scw`` (public, or past its public date, or the user in its group). A window the catalogue does
 not hold, a file the user may not read, a name that leaves the root (``..``, a symbolic
 link pointing out) and a name that is not a regular file all get the same
 :class:`ArchiveFileNotFound`, whose message names only what the user wrote.
@@ -17,13 +17,11 @@ link pointing out) and a name that is not a regular file all get the same
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import text
-
 from accounts import users
-from tap_catalog.row_access import ROW_ACCESS
+from tap_catalog import adql
 
 PREFIX = "scw:"
 _NAME = re.compile(r"^scw:(?P<scw>\d{12})(?:\.(?P<ver>\d{3}))?/(?P<file>[^/\\]+)$")
@@ -50,28 +48,26 @@ def roots(config: dict) -> tuple[Path | None, list[Path]]:
     return (Path(archive).resolve() if archive else None), [Path(c).resolve() for c in calibration]
 
 
-def _window_visible(engine, scw_id: str, owner: str | None, now: datetime) -> bool:
-    """Whether the catalogue's access rule lets ``owner`` see window ``scw_id``."""
-    access = ROW_ACCESS["integral.scw"]
-    with engine.connect() as conn:
-        row = conn.execute(text(
-            f'SELECT "{access.status}", "{access.release}", "{access.group}" '
-            'FROM integral.scw WHERE scw_id = :scw'), {"scw": scw_id}).first()
-    if row is None:
-        return False
-    status, release, group = row
-    if status != access.private_value:
-        return True
-    if release is not None and str(release)[:19].replace(" ", "T") <= now.strftime("%Y-%m-%dT%H:%M:%S"):
-        return True
+def _window_visible(services, scw_id: str, owner: str | None, now: datetime | None) -> bool:
+    """Whether ``owner`` sees window ``scw_id`` in the catalogue: the query TAP would run
+    for that user, under the same access rule (``tap_catalog.row_access``)."""
+    engine = services.engine
     user = users.get_user(engine, owner) if owner is not None else None
-    return user is not None and group is not None and group in user.groups
+    groups = frozenset(user.groups) if user is not None else None
+    # scw_id is twelve digits (checked by _NAME): safe to write into the query
+    translation = adql.translate(f"SELECT scw_id FROM integral.scw WHERE scw_id = '{scw_id}'",
+                                 services.tableset, engine.dialect.name, user_groups=groups, now=now)
+    with engine.begin() as conn:
+        for statement in translation.setup:
+            conn.exec_driver_sql(statement)
+        return conn.exec_driver_sql(translation.sql).first() is not None
 
 
-def resolve(root: Path | None, engine, name: str, owner: str | None,
-            now: datetime | None = None) -> Path:
-    """The local path of the archive file ``name`` (``scw:…/file``, no extended syntax),
-    for ``owner``; :class:`ArchiveFileNotFound` for anything else."""
+def resolve(services, name: str, owner: str | None, now: datetime | None = None) -> Path:
+    """The local path of the archive file ``name`` (``scw:…/file``, no extended syntax)
+    under the archive root of ``services``, for ``owner``; :class:`ArchiveFileNotFound`
+    for anything else."""
+    root = roots(services.config)[0]
     match = _NAME.match(name)
     if root is None or match is None or match["file"] in (".", ".."):
         raise ArchiveFileNotFound(name)
@@ -90,6 +86,6 @@ def resolve(root: Path | None, engine, name: str, owner: str | None,
         raise ArchiveFileNotFound(name) from None
     if not real.is_relative_to(root) or not real.is_file():
         raise ArchiveFileNotFound(name)
-    if not _window_visible(engine, scw_id, owner, now or datetime.now(timezone.utc)):
+    if not _window_visible(services, scw_id, owner, now):
         raise ArchiveFileNotFound(name)
     return real

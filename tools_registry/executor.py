@@ -120,8 +120,7 @@ def _inputs(tool: Tool, values: dict, ws, job) -> dict[str, list[Input]]:
                 continue
             path, suffix = split_suffix(value)
             if archive.is_archive_name(path):  # read in place: never copied, never counted
-                local = archive.resolve(archive.roots(job.services.config)[0], job.services.engine,
-                                        path, job.owner)
+                local = archive.resolve(job.services, path, job.owner)
                 items.append(Input(path, suffix, local, _sha256(local), local.stat().st_size))
                 continue
             local = ws.local_path(path)

@@ -100,7 +100,7 @@ def check(services, joblist: str, params: dict, owner: str | None) -> dict:
             if suffix:
                 parse(value)
             if archive.is_archive_name(path):
-                archive.resolve(archive.roots(services.config)[0], services.engine, path, owner)
+                archive.resolve(services, path, owner)
             else:
                 ws.local_path(path)
         except ValueError as err:
