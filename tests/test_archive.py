@@ -159,3 +159,17 @@ def test_an_output_cannot_be_written_into_the_archive(client, catalogue, alice, 
                           infile=f"scw:{PUBLIC}/sc_orbit_param.fits.gz[INTL-ORBI-SCP]")
         assert response.status_code == 400 and "the archive is read-only" in response.get_data(as_text=True)
     assert not (root / "scw/0789" / f"{PUBLIC}.001" / "new.fits").exists()
+
+
+def test_hera_run_ftlist_on_a_window_file(live_server, catalogue, alice, worker, monkeypatch, capsys, tmp_path):
+    """The command line of issue 20, through the client, on a real worker."""
+    from hera import cli
+    (tmp_path / "xdg").mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HERA_URL", live_server)
+    monkeypatch.setenv("HERA_TOKEN", alice[1]["Authorization"].split()[1])
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["run", "ftlist", f"scw:{PUBLIC}/sc_orbit_param.fits.gz[INTL-ORBI-SCP]", "H"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "INTL-ORBI-SCP" in out and "244" in out
