@@ -173,3 +173,13 @@ def test_hera_run_ftlist_on_a_window_file(live_server, catalogue, alice, worker,
     out, err = capsys.readouterr()
     assert status == 0, err
     assert "INTL-ORBI-SCP" in out and "244" in out
+
+
+def test_a_command_tool_gets_the_calibration_roots_in_the_variable_it_declares(tmp_path):
+    from tools_registry import command
+    from tools_registry.declaration import Implementation
+    config = {"HERA_CALIBRATION_ROOTS": f"{tmp_path}/ic:{tmp_path}/caldb", "HERA_ARCHIVE_ROOT": str(tmp_path)}
+    implementation = Implementation(command=("true",), env=(("CALDB", "{calibration_roots}"),
+                                                            ("REP_BASE_PROD", "{archive_root}")))
+    env = command.environment(implementation, tmp_path, archive.placeholders(config))
+    assert env["CALDB"] == f"{tmp_path}/ic:{tmp_path}/caldb" and env["REP_BASE_PROD"] == str(tmp_path)

@@ -48,6 +48,14 @@ def roots(config: dict) -> tuple[Path | None, list[Path]]:
     return (Path(archive).resolve() if archive else None), [Path(c).resolve() for c in calibration]
 
 
+def placeholders(config: dict) -> dict[str, str]:
+    """What a declared command tool's ``env`` may name: ``{calibration_roots}`` (the
+    calibration trees joined by ``:``) and ``{archive_root}`` (empty when unset)."""
+    archive, calibration = roots(config)
+    return {"calibration_roots": ":".join(str(c) for c in calibration),
+            "archive_root": str(archive) if archive else ""}
+
+
 def _window_visible(services, scw_id: str, owner: str | None, now: datetime | None) -> bool:
     """Whether ``owner`` sees window ``scw_id`` in the catalogue: the query TAP would run
     for that user, under the same access rule (``tap_catalog.row_access``)."""

@@ -201,7 +201,7 @@ def run(job) -> None:
             provenance["values"] = _plain(returned) if isinstance(returned, dict) else None
         else:
             stdout = next((locals_[o.name] for o in tool.outputs if o.stdout), None)
-            command.run(tool.implementation, arguments, job.workdir, stdout)
+            command.run(tool.implementation, arguments, job.workdir, stdout, archive.placeholders(services.config))
     except JobTimeoutException:
         raise
     except Exception as err:
