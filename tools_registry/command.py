@@ -57,14 +57,21 @@ def argv(implementation: Implementation, values: dict, workdir: Path) -> list[st
     return args
 
 
-def environment(implementation: Implementation, workdir: Path) -> dict[str, str]:
+def environment(implementation: Implementation, workdir: Path, roots: dict[str, str] | None = None) -> dict[str, str]:
+    """The command's environment: the worker's, and the declared variables with
+    ``{workdir}``, ``$VAR`` and the read-only data roots (``{calibration_roots}``, the
+    calibration trees joined by ``:``; ``{archive_root}``) expanded."""
     env = dict(os.environ)
     for name, value in implementation.env:
-        env[name] = os.path.expandvars(value.replace("{workdir}", str(workdir)))
+        value = value.replace("{workdir}", str(workdir))
+        for placeholder, root in (roots or {}).items():
+            value = value.replace("{" + placeholder + "}", root)
+        env[name] = os.path.expandvars(value)
     return env
 
 
-def run(implementation: Implementation, values: dict, workdir: Path, stdout_path: Path | None) -> list[str]:
+def run(implementation: Implementation, values: dict, workdir: Path, stdout_path: Path | None,
+        roots: dict[str, str] | None = None) -> list[str]:
     """Run the command in ``workdir``; raise RuntimeError with the end of its standard
     error if it fails. Returns the argument list run.
 
@@ -75,7 +82,7 @@ def run(implementation: Implementation, values: dict, workdir: Path, stdout_path
     stderr_path = workdir / "stderr.txt"
     with open(stdout_path or os.devnull, "wb") as out, open(stderr_path, "wb") as err:
         try:
-            process = subprocess.Popen(args, cwd=workdir, env=environment(implementation, workdir),
+            process = subprocess.Popen(args, cwd=workdir, env=environment(implementation, workdir, roots),
                                        stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         except OSError as error:
             raise RuntimeError(f"cannot run {args[0]!r}: {error.strerror or error}") from None

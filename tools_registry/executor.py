@@ -42,7 +42,7 @@ import tools_registry.ftools.ftlist  # noqa: F401
 import tools_registry.scw.coverage  # noqa: F401
 import tools_registry.scw.lcurve  # noqa: F401
 
-from . import catalogue, command, compressed
+from . import archive, catalogue, command, compressed
 from .declaration import Tool
 from .filename import output_path, split_suffix
 from .jobs import check, expand, tool_of, workspace_of
@@ -119,6 +119,10 @@ def _inputs(tool: Tool, values: dict, ws, job) -> dict[str, list[Input]]:
                 items.append(Input("", "", local, _sha256(local), local.stat().st_size, value))
                 continue
             path, suffix = split_suffix(value)
+            if archive.is_archive_name(path):  # read in place: never copied, never counted
+                local = archive.resolve(job.services, path, job.owner)
+                items.append(Input(path, suffix, local, _sha256(local), local.stat().st_size))
+                continue
             local = ws.local_path(path)
             items.append(Input(path, suffix, Path(local), ws.checksum(path), Path(local).stat().st_size))
         inputs[p.name] = items
@@ -153,7 +157,7 @@ def run(job) -> None:
     params = check(services, job.joblist, job.parameters, job.owner)
     values = tool.values(params)
     needs_workspace = any(p.name in values for p in tool.file_parameters("out")) or any(
-        not (p.type == "table" and catalogue.is_query(v))
+        not (p.type == "table" and catalogue.is_query(v)) and not archive.is_archive_name(v)
         for p in tool.file_parameters("in") if p.name in values
         for v in (values[p.name] if p.multiple else [values[p.name]]))
     ws = workspace_of(services.workspaces, job.owner, "files") if needs_workspace else None
@@ -197,7 +201,7 @@ def run(job) -> None:
             provenance["values"] = _plain(returned) if isinstance(returned, dict) else None
         else:
             stdout = next((locals_[o.name] for o in tool.outputs if o.stdout), None)
-            command.run(tool.implementation, arguments, job.workdir, stdout)
+            command.run(tool.implementation, arguments, job.workdir, stdout, archive.placeholders(services.config))
     except JobTimeoutException:
         raise
     except Exception as err:

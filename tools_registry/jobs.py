@@ -14,7 +14,7 @@ from __future__ import annotations
 from uws import UWSError
 from workspace import Workspaces, WorkspaceError
 
-from . import catalogue
+from . import archive, catalogue
 from .declaration import ParameterError, Tool
 from .filename import output_path, parse, split_suffix
 from .registry import Registry, ToolNotFound
@@ -99,7 +99,10 @@ def check(services, joblist: str, params: dict, owner: str | None) -> dict:
         try:
             if suffix:
                 parse(value)
-            ws.local_path(path)
+            if archive.is_archive_name(path):
+                archive.resolve(services, path, owner)
+            else:
+                ws.local_path(path)
         except ValueError as err:
             raise UWSError(400, f"{name}: {err}") from None
         except WorkspaceError as err:
@@ -108,6 +111,8 @@ def check(services, joblist: str, params: dict, owner: str | None) -> dict:
     for p in outputs:
         try:
             target = output_path(checked[p.name])
+            if archive.is_archive_name(target):
+                raise ValueError(f"{target!r}: the archive is read-only; outputs go to your workspace")
             key = ws.key(target)
         except (ValueError, WorkspaceError) as err:
             raise UWSError(400, f"{p.name}: {getattr(err, 'message', err)}") from None

@@ -68,6 +68,12 @@ DEFAULTS = {
     # tools and previews: a compressed (gzip, bzip2, xz, zip) input file that decompresses
     # to more than this is refused (bytes)
     "FITS_DECOMPRESSED_MAX": compressed.DEFAULT_MAX,
+    # the science-window archive in place, read-only, in the archive's own layout
+    # (scw/RRRR/RRRRPPPPSSSF.VVV/<file>, aux/adp/RRRR.VVV/<file>); tools read `scw:` names
+    # from it (docs/archive.md); unset: no archive
+    "ARCHIVE_ROOT": None,
+    # read-only calibration trees, separated by ":" (docs/archive.md)
+    "CALIBRATION_ROOTS": "",
     # the authority of VOSpace node URIs (vos://AUTHORITY!vospace/user/path); unset: the host name
     "VOSPACE_AUTHORITY": None,
     # key that signs the web pages' session cookies; unset: a random key kept in DATA_DIR/secret_key
