@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
+from test_client import account, hera_cmd, here, logged_in, make_rate_file, private_config, shared  # noqa: F401
+
 from test_tools_http import (NS, alice, config, create, finished, job_url, rate, rate_values,  # noqa: F401
                              result, space)
 
@@ -76,3 +78,22 @@ def test_a_bad_script_is_refused_at_once(client, alice):
     assert r.status_code == 400 and "line 1" in r.get_data(as_text=True)
     r = create(client, "/runsc", alice, script="ftcopy $3 %1\n", args="a b")
     assert r.status_code == 400 and "$3" in r.get_data(as_text=True)
+
+
+def test_the_client_runs_a_script_on_the_service_and_comes_back_with_jobs_wait(logged_in, here, capsys):
+    _, rate = make_rate_file(here / "rate.fit")
+    logged_in.ws_put(here / "rate.fit", "data/rate.fit")
+    (here / "high.hera").write_text("ftcopy '$1[col rate]' %1\nftcopy '%1[rate > 100]' %2\n"
+                                    "fstatistic %2 RATE outfile=$2\n")
+    status, _, err = hera_cmd(capsys, "runsc", "--remote", "high.hera", "data/rate.fit", "stats/high.txt")
+    assert status == 0, err
+    url = next(line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("script job: "))
+    assert "/runsc/" in url and err.count("/tools/") == 3
+    status, out, _ = hera_cmd(capsys, "jobs", "wait", url)
+    assert status == 0 and out.strip() == "COMPLETED"
+    text = logged_in.ws_get("stats/high.txt", here / "high.txt").read_text()
+    assert f"The number of points used in calculation is: {int((rate > 100).sum())}" in text
+    assert [e["name"] for e in logged_in.ws_ls("")["entries"]] == ["data", "stats"]  # no temporaries there
+    (here / "bad.hera").write_text("ftcopy '$1[col rate]' %1\nfstatistic %1 NOSUCH\n")
+    status, _, err = hera_cmd(capsys, "runsc", "--remote", "bad.hera", "data/rate.fit")
+    assert status == 1 and "ERROR" in err.splitlines()[-1] and "NOSUCH" in err.splitlines()[-1]

@@ -174,6 +174,8 @@ def cmd_runsc(args) -> int:
         raise HeraError(f"cannot read {path}: {err.strerror}")
     lines = parse_script(text, args.args)
     client = _client(args)
+    if args.remote:
+        return _runsc_remote(args, client, text)
     folder = f"hera-runs/script-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{path.stem}"
     uses_temporaries, interrupted = bool(temporaries(lines)), False
     try:
@@ -203,6 +205,24 @@ def cmd_runsc(args) -> int:
                     client.ws_rm(folder, recursive=True, missing_ok=True)
                 except HeraError as err:
                     _note(args, f"warning: temporaries not removed from {folder}: {err}")
+    return 0
+
+
+def _runsc_remote(args, client: Client, text: str) -> int:
+    """The whole script as one job on the service; the laptop may leave (Ctrl-C) and
+    come back with ``hera jobs wait URL``."""
+    job = client.start_script(text, args.args)
+    _note(args, f"script job: {job.url}")
+    try:
+        job = client.uws.wait(job)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; the script runs on: hera jobs wait {job.url}", file=sys.stderr)
+        return 130
+    log = job.result("log")
+    if log is not None:
+        sys.stderr.write(client.http.request("GET", log.href).text())
+    if job.phase != "COMPLETED":
+        raise HeraError(f"the script ended {job.phase}: {job.error or 'no message'} ({job.url})")
     return 0
 
 
@@ -456,6 +476,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("script", help="the script file, or - for stdin")
     p.add_argument("args", nargs="*", help="the script's arguments, $1 $2 ... in its lines")
     p.add_argument("--keep-remote", action="store_true", help="keep outputs and temporaries in the workspace")
+    p.add_argument("--remote", action="store_true",
+                   help="run the whole script on the service as one job (leave with Ctrl-C, come back with "
+                        "'hera jobs wait URL'); a rerun reuses the steps that completed")
     p.set_defaults(func=cmd_runsc)
 
     p = command("batch", epilog="FILE: one 'TOOL ARG ...' per line, or a .csv whose header names the parameters "

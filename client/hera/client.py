@@ -20,6 +20,7 @@ import io
 import logging
 import os
 import secrets
+import shlex
 import threading
 import time
 import urllib.parse
@@ -365,6 +366,12 @@ class Client:
                     raise
         found.sort(key=lambda item: item[1].creation_time or "")
         return found[-last:] if last else found
+
+    def start_script(self, text: str, args=()) -> JobInfo:
+        """Submit a whole ``hera runsc`` script as one job of the service's ``runsc`` job
+        list (its lines run there as dependent tool jobs); returns at once."""
+        return self.uws.create("runsc", [("script", text), ("args", shlex.join(str(a) for a in args))],
+                               fetch=False)
 
     def job_url(self, ref: str) -> str:
         """A job's URL from its URL, ``LIST/ID`` (a tool name or ``tap``), or its ID."""
