@@ -97,3 +97,19 @@ def test_the_client_runs_a_script_on_the_service_and_comes_back_with_jobs_wait(l
     (here / "bad.hera").write_text("ftcopy '$1[col rate]' %1\nfstatistic %1 NOSUCH\n")
     status, _, err = hera_cmd(capsys, "runsc", "--remote", "bad.hera", "data/rate.fit")
     assert status == 1 and "ERROR" in err.splitlines()[-1] and "NOSUCH" in err.splitlines()[-1]
+
+
+def test_resume_runs_a_failed_script_again_from_its_failed_step(logged_in, here, capsys):
+    make_rate_file(here / "rate.fit")
+    logged_in.ws_put(here / "rate.fit", "data/rate.fit")
+    (here / "two.hera").write_text("ftcopy 'data/rate.fit[col rate]' %1\nfstatistic data/later.fit RATE\n")
+    status, _, err = hera_cmd(capsys, "runsc", "--remote", "two.hera")
+    assert status == 1 and "later.fit" in err.splitlines()[-1]
+    failed = next(line.split(": ", 1)[1] for line in err.splitlines() if line.startswith("script job: "))
+    logged_in.ws_put(here / "rate.fit", "data/later.fit")
+    status, _, err = hera_cmd(capsys, "runsc", "--remote", "--resume", failed)
+    assert status == 0, err
+    steps = [line.rsplit(" ", 1)[-1] for line in err.splitlines() if line.startswith("step ")]
+    assert len(steps) == 2
+    assert logged_in.uws.job(steps[0]).phase == "COMPLETED"
+    assert "reused_from" in logged_in.uws.http.request("GET", steps[0]).text()

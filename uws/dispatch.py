@@ -37,11 +37,12 @@ class RQDispatch:
         """Queue the continuation ``step`` of ``job`` to run once every RQ job of
         ``children`` has ended (RQ's ``depends_on``): no worker waits for them. A child
         that RQ saw fail (its horse killed) releases it too (``allow_failure``); the
-        continuation then finds the child's UWS phase and ends the parent accordingly."""
+        continuation then finds the child's UWS phase and ends the parent accordingly.
+        Without ``children`` it is queued at once (the sweeper's, once they all ended)."""
         queue = Queue(self.queue_name, connection=self.redis)
         timeout = job.execution_duration if job.execution_duration > 0 else -1
         queue.enqueue(RESUME, job.id, step, job_id=continuation_id(job.id, step), job_timeout=timeout,
-                      depends_on=Dependency(jobs=children, allow_failure=True),
+                      depends_on=Dependency(jobs=children, allow_failure=True) if children else None,
                       result_ttl=600, failure_ttl=86400)
 
     def stop(self, job: Job) -> None:

@@ -10,7 +10,7 @@
 - an EXECUTING job that waits for its children (``waiting_for`` in its jobInfo) has no
   horse and no heartbeat: it ends in ERROR when a child failed, was aborted or is gone
   (its continuation may never run: a child RQ lost), and its continuation is queued
-  again if Redis forgot it.
+  again if Redis forgot it or RQ left it deferred after all children COMPLETED.
 
 Every worker process runs a sweeper thread; a Redis lock, one per queue (services
 that share a Redis each sweep their own database), lets one of them sweep per interval.
@@ -99,9 +99,14 @@ def _sweep_waiting(manager: JobManager, job) -> int:
     if all(getattr(manager.store.get(c), "phase", None) == Phase.COMPLETED for c in children):
         step = int(job.info.get("step", "1"))
         try:
-            RQJob.fetch(continuation_id(job.id, step), connection=manager.redis)
+            # RQ may leave a dependent DEFERRED when its dependency ends while it is
+            # being released ("changed while enqueueing; skipping for now")
+            stuck = RQJob.fetch(continuation_id(job.id, step), connection=manager.redis).get_status() \
+                == JobStatus.DEFERRED
         except NoSuchJobError:
-            manager.dispatch.enqueue_continuation(job, children, step)
+            stuck = True
+        if stuck:  # the children have ended: it may run now
+            manager.dispatch.enqueue_continuation(job, [], step)
     return 0
 
 

@@ -20,7 +20,6 @@ import io
 import logging
 import os
 import secrets
-import shlex
 import threading
 import time
 import urllib.parse
@@ -367,11 +366,11 @@ class Client:
         found.sort(key=lambda item: item[1].creation_time or "")
         return found[-last:] if last else found
 
-    def start_script(self, text: str, args=()) -> JobInfo:
+    def start_script(self, text: str, args: str = "") -> JobInfo:
         """Submit a whole ``hera runsc`` script as one job of the service's ``runsc`` job
-        list (its lines run there as dependent tool jobs); returns at once."""
-        return self.uws.create("runsc", [("script", text), ("args", shlex.join(str(a) for a in args))],
-                               fetch=False)
+        list (its lines run there as dependent tool jobs; ``args``, its arguments, split
+        like a shell line); returns at once."""
+        return self.uws.create("runsc", [("script", text), ("args", args)], fetch=False)
 
     def job_url(self, ref: str) -> str:
         """A job's URL from its URL, ``LIST/ID`` (a tool name or ``tap``), or its ID."""
