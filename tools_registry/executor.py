@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -45,7 +46,9 @@ import tools_registry.scw.lcurve  # noqa: F401
 from . import archive, catalogue, command, compressed
 from .declaration import Tool
 from .filename import output_path, split_suffix
+from . import temporaries
 from .jobs import check, expand, tool_of, workspace_of
+from .temporaries import is_temporary
 
 _EXTENSIONS = {"text/plain": ".txt", "application/fits": ".fits", "image/png": ".png",
                "application/json": ".json", "application/x-votable+xml": ".xml", "text/csv": ".csv"}
@@ -112,6 +115,10 @@ def _inputs(tool: Tool, values: dict, ws, job) -> dict[str, list[Input]]:
         names = expand(ws, p, values[p.name]) if p.multiple and ws is not None else \
             (values[p.name] if p.multiple else [values[p.name]])
         for i, value in enumerate(names):
+            if is_temporary(value):
+                local, suffix = temporaries.local(job, value)
+                items.append(Input(value[:len(value) - len(suffix)], suffix, local, _sha256(local), local.stat().st_size))
+                continue
             if p.type == "table" and catalogue.is_query(value):
                 local = job.workdir / "inputs" / f"{p.name}-{i}.xml"
                 local.parent.mkdir(parents=True, exist_ok=True)
@@ -156,8 +163,10 @@ def run(job) -> None:
     tool = tool_of(services.tools, job.joblist)
     params = check(services, job.joblist, job.parameters, job.owner)
     values = tool.values(params)
-    needs_workspace = any(p.name in values for p in tool.file_parameters("out")) or any(
-        not (p.type == "table" and catalogue.is_query(v)) and not archive.is_archive_name(v)
+    needs_workspace = any(p.name in values and not is_temporary(values[p.name])
+                          for p in tool.file_parameters("out")) or any(
+        not (p.type == "table" and catalogue.is_query(v)) and not is_temporary(v)
+        and not archive.is_archive_name(v)
         for p in tool.file_parameters("in") if p.name in values
         for v in (values[p.name] if p.multiple else [values[p.name]]))
     ws = workspace_of(services.workspaces, job.owner, "files") if needs_workspace else None
@@ -180,7 +189,10 @@ def run(job) -> None:
     locals_, arguments = {}, {}
     for output in tool.outputs:
         target = values.get(output.name)
-        name = Path(output_path(target)).name if target else output.name + _EXTENSIONS.get(output.content_type, "")
+        if target and is_temporary(target):
+            name = temporaries.local(job, target)[0].name
+        else:
+            name = Path(output_path(target)).name if target else output.name + _EXTENSIONS.get(output.content_type, "")
         local = out_dir / output.name / name
         local.parent.mkdir(parents=True, exist_ok=True)
         locals_[output.name] = local
@@ -235,7 +247,10 @@ def _deliver(job, ws, output, target, local: Path) -> dict:
     workspace path for it, store it there too."""
     entry = {"sha256": _sha256(local), "size": local.stat().st_size,
              "content_type": _content_type(output.content_type, target or local.name)}
-    if target:
+    if target and is_temporary(target):
+        shutil.copyfile(local, temporaries.local(job, target)[0])
+        entry["path"] = target
+    elif target:
         ws.store(output_path(target), local, move=False)
         entry["path"] = output_path(target)
     job.add_result(output.name, local, entry["content_type"])

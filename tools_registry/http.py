@@ -5,7 +5,8 @@
 - ``/tools/{name}`` — UWS job list running the latest version;
 - ``/tools/{name}@{version}`` — UWS job list pinned to that version;
 - ``/tools/{name}/descriptor``, ``/tools/{name}@{version}/descriptor`` — the DataLink
-  service descriptor (VOTable), or JSON with ``?format=json``.
+  service descriptor (VOTable), or JSON with ``?format=json``;
+- ``/runsc`` — UWS job list of scripts run on the service (:mod:`tools_registry.runsc`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from uws import JobList, UWSError
 from uws.binding import mount
 
-from . import descriptor, index, jobs
+from . import descriptor, index, jobs, runsc
 
 
 def _base() -> str:
@@ -83,3 +84,4 @@ def init_app(app: Flask, services) -> None:
                         functools.partial(_descriptor, tool_name, version))
         mount(app, joblist, f"/tools/{ref}", name="tool_" + _endpoint(ref, number))
     app.register_blueprint(bp, url_prefix="/tools")
+    mount(app, runsc.joblist(services), "/runsc", name="runsc")

@@ -18,6 +18,7 @@ from . import archive, catalogue
 from .declaration import ParameterError, Tool
 from .filename import output_path, parse, split_suffix
 from .registry import Registry, ToolNotFound
+from .temporaries import is_temporary
 
 EXECUTOR = "tools_registry.executor:run"
 PREFIX = "tools/"
@@ -80,6 +81,8 @@ def check(services, joblist: str, params: dict, owner: str | None) -> dict:
         raise UWSError(400, str(err)) from None
     files = []
     for name, value in _input_paths(tool, checked):
+        if is_temporary(value):
+            continue  # a script's temporary, found by the executor in the script's job
         if tool.parameter(name).type == "table" and catalogue.is_query(value):
             try:
                 catalogue.check(value, services.tap_limits.adql)
@@ -87,7 +90,7 @@ def check(services, joblist: str, params: dict, owner: str | None) -> dict:
                 raise UWSError(400, f"{name}: {err}") from None
         else:
             files.append((name, value))
-    outputs = [p for p in tool.file_parameters("out") if p.name in checked]
+    outputs = [p for p in tool.file_parameters("out") if p.name in checked and not is_temporary(checked[p.name])]
     if not files and not outputs:
         return checked
     ws = workspace_of(services.workspaces, owner, (files[0][0] if files else outputs[0].name))

@@ -176,6 +176,10 @@ class JobManager:
         if self.dispatch is not None:
             self.dispatch.stop(job)
         self.notify(job.id)
+        for child_id in filter(None, job.info.get("waiting_for", "").split(",")):
+            child = self.store.get(child_id)  # a parent's abort ends the children it waits for
+            if child is not None:
+                self.abort(child)
 
     def delete(self, job: Job) -> None:
         if job.phase in ABORTABLE:

@@ -6,7 +6,11 @@
   than the heartbeat timeout: after a restart of Redis the living horses need that long
   to beat into it again);
 - a QUEUED job that Redis no longer holds (Redis restarted; it keeps nothing on
-  disk here) is queued again; one whose RQ job failed outside our code ends in ERROR.
+  disk here) is queued again; one whose RQ job failed outside our code ends in ERROR;
+- an EXECUTING job that waits for its children (``waiting_for`` in its jobInfo) has no
+  horse and no heartbeat: it ends in ERROR when a child failed, was aborted or is gone
+  (its continuation may never run: a child RQ lost), and its continuation is queued
+  again if Redis forgot it or RQ left it deferred after all children COMPLETED.
 
 Every worker process runs a sweeper thread; a Redis lock, one per queue (services
 that share a Redis each sweep their own database), lets one of them sweep per interval.
@@ -23,7 +27,8 @@ from rq.job import Job as RQJob, JobStatus
 
 from .job import ErrorSummary, Phase
 from .manager import JobManager
-from .runner import heartbeat_key
+from .dispatch import continuation_id
+from .runner import end_for_child, failed_child, heartbeat_key
 from .store import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,7 +38,7 @@ LOCK_PREFIX = "hera:uws:sweeper:"
 def sweep(manager: JobManager) -> dict[str, int]:
     """One pass; returns how many jobs were destroyed, declared dead and re-queued."""
     now = utcnow()
-    counts = {"destroyed": 0, "dead": 0, "requeued": 0}
+    counts = {"destroyed": 0, "dead": 0, "requeued": 0, "orphaned": 0}
     for job_id in manager.store.ids_to_destroy(now):
         job = manager.store.get(job_id)
         if job is not None:
@@ -50,6 +55,9 @@ def sweep(manager: JobManager) -> dict[str, int]:
             continue
         job = manager.store.get(job_id)
         if job is None:
+            continue
+        if "waiting_for" in job.info:
+            counts["orphaned"] += _sweep_waiting(manager, job)
             continue
         ran = (now - job.start_time).total_seconds()
         if job.execution_duration and ran > job.execution_duration:
@@ -79,6 +87,27 @@ def sweep(manager: JobManager) -> dict[str, int]:
                 manager.notify(job_id)
                 counts["dead"] += 1
     return counts
+
+
+def _sweep_waiting(manager: JobManager, job) -> int:
+    """A job waiting for its children: ended if one failed; its continuation queued
+    again if all COMPLETED and Redis no longer holds it. Returns 1 if it was ended."""
+    error = failed_child(manager, job)
+    if error is not None:
+        return int(end_for_child(manager, job, error))
+    children = job.info["waiting_for"].split(",")
+    if all(getattr(manager.store.get(c), "phase", None) == Phase.COMPLETED for c in children):
+        step = int(job.info.get("step", "1"))
+        try:
+            # RQ may leave a dependent DEFERRED when its dependency ends while it is
+            # being released ("changed while enqueueing; skipping for now")
+            stuck = RQJob.fetch(continuation_id(job.id, step), connection=manager.redis).get_status() \
+                == JobStatus.DEFERRED
+        except NoSuchJobError:
+            stuck = True
+        if stuck:  # the children have ended: it may run now
+            manager.dispatch.enqueue_continuation(job, [], step)
+    return 0
 
 
 class Sweeper(threading.Thread):

@@ -15,6 +15,7 @@ import getpass
 import json
 import logging
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -173,6 +174,15 @@ def cmd_run(args) -> int:
 
 # -- runsc ------------------------------------------------------------------------------
 def cmd_runsc(args) -> int:
+    if args.resume:
+        if not args.remote or args.script is not None:
+            raise HeraError("--resume URL takes the script from that job: give it with --remote and no SCRIPT")
+        client = _client(args)
+        failed = client.job(args.resume)
+        return _runsc_remote(args, client, failed.parameters.get("script", ""),
+                             failed.parameters.get("args", ""))
+    if args.script is None:
+        raise HeraError("a SCRIPT file (or - for stdin) is needed")
     path = Path("stdin" if args.script == "-" else args.script)
     try:
         text = sys.stdin.read() if args.script == "-" else path.read_text()
@@ -180,6 +190,8 @@ def cmd_runsc(args) -> int:
         raise HeraError(f"cannot read {path}: {err.strerror}")
     lines = parse_script(text, args.args)
     client = _client(args)
+    if args.remote:
+        return _runsc_remote(args, client, text, shlex.join(str(a) for a in args.args))
     folder = f"hera-runs/script-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{path.stem}"
     uses_temporaries, interrupted = bool(temporaries(lines)), False
     try:
@@ -209,6 +221,24 @@ def cmd_runsc(args) -> int:
                     client.ws_rm(folder, recursive=True, missing_ok=True)
                 except HeraError as err:
                     _note(args, f"warning: temporaries not removed from {folder}: {err}")
+    return 0
+
+
+def _runsc_remote(args, client: Client, text: str, script_args: str) -> int:
+    """The whole script as one job on the service; the laptop may leave (Ctrl-C) and
+    come back with ``hera jobs wait URL``."""
+    job = client.start_script(text, script_args)
+    _note(args, f"script job: {job.url}")
+    try:
+        job = client.uws.wait(job)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; the script runs on: hera jobs wait {job.url}", file=sys.stderr)
+        return 130
+    log = job.result("log")
+    if log is not None:
+        sys.stderr.write(client.http.request("GET", log.href).text())
+    if job.phase != "COMPLETED":
+        raise HeraError(f"the script ended {job.phase}: {job.error or 'no message'} ({job.url})")
     return 0
 
 
@@ -473,9 +503,15 @@ def parser() -> argparse.ArgumentParser:
 
     p = command("runsc", epilog="Script lines: TOOL ARG ...; %1 %2 ... temporaries on the service; $1 $2 ... the "
                                 "script's arguments; # comments and blank lines are skipped.")
-    p.add_argument("script", help="the script file, or - for stdin")
+    p.add_argument("script", nargs="?", help="the script file, or - for stdin")
     p.add_argument("args", nargs="*", help="the script's arguments, $1 $2 ... in its lines")
     p.add_argument("--keep-remote", action="store_true", help="keep outputs and temporaries in the workspace")
+    p.add_argument("--remote", action="store_true",
+                   help="run the whole script on the service as one job (leave with Ctrl-C, come back with "
+                        "'hera jobs wait URL'); a rerun reuses the steps that completed")
+    p.add_argument("--resume", metavar="URL",
+                   help="with --remote: run the script of the failed script job URL again, from its failed "
+                        "step (the completed steps are reused)")
     p.set_defaults(func=cmd_runsc)
 
     p = command("batch", epilog="FILE: one 'TOOL ARG ...' per line, or a .csv whose header names the parameters "

@@ -366,6 +366,12 @@ class Client:
         found.sort(key=lambda item: item[1].creation_time or "")
         return found[-last:] if last else found
 
+    def start_script(self, text: str, args: str = "") -> JobInfo:
+        """Submit a whole ``hera runsc`` script as one job of the service's ``runsc`` job
+        list (its lines run there as dependent tool jobs; ``args``, its arguments, split
+        like a shell line); returns at once."""
+        return self.uws.create("runsc", [("script", text), ("args", args)], fetch=False)
+
     def job_url(self, ref: str) -> str:
         """A job's URL from its URL, ``LIST/ID`` (a tool name or ``tap``), or its ID."""
         if ref.startswith(("http://", "https://")):
