@@ -17,6 +17,7 @@ counted (symbolic links not followed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -50,6 +51,32 @@ server.serve_forever()
 """
 
 
+@contextlib.contextmanager
+def running_service(work: Path, redis_url: str, workers: int):
+    """A service (werkzeug, in a subprocess) and ``workers`` RQ workers on ``work``, ended on
+    leaving: yields ``(info, env)``, ``info`` with the service's ``url`` and alice's ``token``."""
+    env = {**os.environ, "HERA_DATA_DIR": str(work / "data"), "HERA_REDIS_URL": redis_url,
+           "HERA_QUEUE": f"hera-bench-{uuid.uuid4().hex[:8]}", "PYTHONPATH": str(REPO)}
+    env.pop("HERA_URL", None)
+    env.pop("HERA_TOKEN", None)
+    procs = []
+    try:
+        server = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
+                                  stderr=open(work / "server.log", "wb"), start_new_session=True)
+        procs.append(server)
+        info = json.loads(server.stdout.readline())
+        for _ in range(workers):
+            procs.append(subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"], env=env,
+                                          cwd=REPO, stdout=subprocess.DEVNULL,
+                                          stderr=open(work / "workers.log", "ab"), start_new_session=True))
+        yield info, env
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            proc.wait(20)
+
+
 def install_size(work: Path) -> int:
     venv = work / "client-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -80,20 +107,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="hera-bench-client-") as tmp:
         work = Path(tmp)
         size = install_size(work)
-        env = {**os.environ, "HERA_DATA_DIR": str(work / "data"), "HERA_REDIS_URL": opts.redis,
-               "HERA_QUEUE": f"hera-bench-{uuid.uuid4().hex[:8]}", "PYTHONPATH": str(REPO)}
-        env.pop("HERA_URL", None)
-        env.pop("HERA_TOKEN", None)
-        procs = []
-        try:
-            server = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                                      stderr=open(work / "server.log", "wb"), start_new_session=True)
-            procs.append(server)
-            info = json.loads(server.stdout.readline())
-            for _ in range(opts.workers):
-                procs.append(subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"], env=env,
-                                              cwd=REPO, stdout=subprocess.DEVNULL,
-                                              stderr=open(work / "workers.log", "ab"), start_new_session=True))
+        with running_service(work, opts.redis, opts.workers) as (info, env):
             laptop = work / "laptop"
             laptop.mkdir()
             make_input(laptop / "rate.fit")
@@ -111,11 +125,6 @@ def main():
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             client_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             records = [json.loads(line) for line in (laptop / "runs.txt.hera-state").read_text().splitlines()]
-        finally:
-            for proc in procs:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in procs:
-                proc.wait(20)
     completed = [r for r in records if r["phase"] == "COMPLETED"]
     own = sum(r["seconds"] or 0.0 for r in completed)
     ideal = own / opts.workers

@@ -11,18 +11,15 @@ parameters differ between the two modes, so that neither reuses the other's prod
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from bench_client import SERVER, make_input
+from bench_client import make_input, running_service
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,20 +38,8 @@ def main():
     opts = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="hera-bench-runsc-") as tmp:
         work = Path(tmp)
-        env = {**os.environ, "HERA_DATA_DIR": str(work / "data"), "HERA_REDIS_URL": opts.redis,
-               "HERA_QUEUE": f"hera-bench-{uuid.uuid4().hex[:8]}", "PYTHONPATH": str(REPO)}
-        env.pop("HERA_URL", None)
-        env.pop("HERA_TOKEN", None)
-        procs, times = [], {}
-        try:
-            server = subprocess.Popen([sys.executable, "-c", SERVER], env=env, cwd=REPO, stdout=subprocess.PIPE,
-                                      stderr=open(work / "server.log", "wb"), start_new_session=True)
-            procs.append(server)
-            info = json.loads(server.stdout.readline())
-            for _ in range(opts.workers):
-                procs.append(subprocess.Popen([sys.executable, "-m", "vo_service.cli", "worker"], env=env,
-                                              cwd=REPO, stdout=subprocess.DEVNULL,
-                                              stderr=open(work / "workers.log", "ab"), start_new_session=True))
+        times = {}
+        with running_service(work, opts.redis, opts.workers) as (info, env):
             laptop = work / "laptop"
             laptop.mkdir()
             make_input(laptop / "rate.fit")
@@ -73,11 +58,6 @@ def main():
                 times[mode] = time.monotonic() - start
                 if done.returncode:
                     sys.exit(f"{mode} script failed:\n{done.stderr[-3000:]}")
-        finally:
-            for proc in procs:
-                os.killpg(proc.pid, signal.SIGTERM)
-            for proc in procs:
-                proc.wait(20)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print()
     print(f"| {opts.steps}-step script, {opts.workers} worker(s) | wall time | per step |")
