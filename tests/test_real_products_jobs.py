@@ -10,7 +10,7 @@ import pytest
 from astropy.io import fits
 from lxml import etree
 
-from test_tools_http import NS, alice, create, finished, job_url, result, space  # noqa: F401 (fixtures)
+from test_tools_http import NS, create, finished, job_url, result, space  # noqa: F401 (fixtures)
 
 PRODUCTS = Path(__file__).parent / "data" / "real" / "products"
 

@@ -6,7 +6,7 @@ from lxml import etree
 
 from test_client import account, hera_cmd, here, logged_in, make_rate_file, private_config, shared  # noqa: F401
 
-from test_tools_http import (NS, alice, config, create, finished, job_url, rate, rate_values,  # noqa: F401
+from test_tools_http import (NS, config, create, finished, job_url, rate, rate_values,  # noqa: F401
                              result, space)
 
 SCRIPT = """# three steps, two temporaries

@@ -13,7 +13,7 @@ from astropy.io import fits
 from scipy.optimize import least_squares
 
 from schemas import assert_valid
-from test_tools_http import NS, alice, create, finished, job_url, result, space  # noqa: F401 (fixtures)
+from test_tools_http import NS, create, finished, job_url, result, space  # noqa: F401 (fixtures)
 from tools_registry.registry import Registry
 from tools_registry.spectral.specfit import specfit
 
