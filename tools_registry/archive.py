@@ -22,6 +22,7 @@ from pathlib import Path
 
 from accounts import users
 from tap_catalog import adql
+from tap_catalog.dialects import dialect_of
 
 PREFIX = "scw:"
 _NAME = re.compile(r"^scw:(?P<scw>\d{12})(?:\.(?P<ver>\d{3}))?/(?P<file>[^/\\]+)$")
@@ -64,7 +65,7 @@ def _window_visible(services, scw_id: str, owner: str | None, now: datetime | No
     groups = frozenset(user.groups) if user is not None else None
     # scw_id is twelve digits (checked by _NAME): safe to write into the query
     translation = adql.translate(f"SELECT scw_id FROM integral.scw WHERE scw_id = '{scw_id}'",
-                                 services.tableset, engine.dialect.name, user_groups=groups, now=now)
+                                 services.tableset, dialect_of(engine), user_groups=groups, now=now)
     with engine.begin() as conn:
         for statement in translation.setup:
             conn.exec_driver_sql(statement)
